@@ -1,0 +1,3 @@
+"""Mendwell: the clinical record for psychedelic-assisted therapy programs."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Pure outcome statistics: change scores, responder rates, MMRM, effect sizes."""

@@ -1,0 +1,1 @@
+"""Sub-commands of the `mendwell` CLI; each module exposes a Typer ``app``."""

@@ -1,0 +1,1 @@
+"""Clinical knowledge as versioned data files; every fact carries its source."""
