@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from mendwell.commands import knowledge
+from mendwell.commands import audit, backup, knowledge, server, users
 
 app = typer.Typer(
     help="Mendwell: clinical records for psychedelic-assisted therapy programs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.command()(server.init)
+app.command()(server.serve)
+app.command()(server.demo)
+app.command()(backup.backup)
+app.command()(backup.restore)
+app.add_typer(users.app, name="user")
+app.add_typer(audit.app, name="audit")
 app.add_typer(knowledge.app, name="knowledge")
 
 

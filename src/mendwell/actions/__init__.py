@@ -1,0 +1,1 @@
+"""Every write: permission check, validation, write and audit event, in one transaction."""

@@ -1,0 +1,1 @@
+"""Read-side queries, always scoped to what the acting user may see."""

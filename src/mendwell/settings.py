@@ -1,0 +1,97 @@
+"""Typed settings read from ``MENDWELL_*`` environment variables; bad values fail fast."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "mendwell"
+
+
+class Settings(BaseSettings):
+    """Every setting Mendwell reads. Each field is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="MENDWELL_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Folder for the SQLite database, the audit key and backups.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database; unset means SQLite in the data folder. "
+        "PostgreSQL example: postgresql+psycopg://mendwell@db.example.org/mendwell",
+    )
+    audit_key: str | None = Field(
+        default=None,
+        description="Secret for the audit trail's HMAC chain. Unset: read from (or created in) "
+        "audit-hmac.key in the data folder. Keep it outside the database.",
+    )
+    session_idle_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="Sign a user out after this much inactivity."
+    )
+    session_absolute_hours: int = Field(
+        default=12, ge=1, le=7 * 24, description="Longest a signed-in session may last."
+    )
+    login_window_minutes: int = Field(
+        default=15, ge=1, description="Window over which failed sign-ins are counted."
+    )
+    login_max_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed sign-ins for one username within the window."
+    )
+    login_max_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed sign-ins from one network address within the window."
+    )
+    password_min_length: int = Field(
+        default=12, ge=8, le=64, description="Shortest password accepted for a new password."
+    )
+    cookie_secure: bool = Field(
+        default=True,
+        description="Mark cookies Secure and use the __Host- prefix. Browsers accept Secure "
+        "cookies on http://localhost and 127.0.0.1, so only a plain-HTTP host other than "
+        "those needs this off.",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public address of this Mendwell, used in links sent to clients.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'mendwell.sqlite3'}"
+
+
+class SettingsError(RuntimeError):
+    """Settings that cannot be used; the message names the variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (plus explicit overrides), naming any bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"MENDWELL_{str(err['loc'][0]).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"invalid configuration: {problems}") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,1 @@
+"""The web application: HTML pages with htmx, and the JSON API."""

@@ -1,0 +1,5 @@
+"""The JSON API under /api/v1."""
+
+from mendwell.web.api import accounts, audit, clients
+
+ROUTERS = [clients.router, accounts.router, audit.router]

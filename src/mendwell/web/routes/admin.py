@@ -1,0 +1,379 @@
+"""Admin pages: users and roles, sites, the audit trail."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from mendwell.actions import accounts
+from mendwell.actions import audit as audit_actions
+from mendwell.actions.errors import Conflict, InvalidInput
+from mendwell.permissions import Permission, Role
+from mendwell.queries.audit import SORTABLE, AuditFilter, audit_csv, client_codes, search_audit
+from mendwell.schemas.accounts import JURISDICTIONS, SiteCreate, SiteUpdate, UserCreate
+from mendwell.schemas.common import parse
+from mendwell.store.models import RoleAssignment, Site, User
+from mendwell.web.access import Db, Principal, action_context, requires
+from mendwell.web.forms import errors_by_field, form_data
+from mendwell.web.templating import render
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+UserAdmin = Annotated[Principal, requires(Permission.USER_MANAGE)]
+SiteAdmin = Annotated[Principal, requires(Permission.SITE_MANAGE)]
+AuditReader = Annotated[Principal, requires(Permission.AUDIT_VIEW)]
+AuditExporter = Annotated[Principal, requires(Permission.AUDIT_EXPORT)]
+
+
+def _managed_sites(db: Db, principal: Principal, permission: Permission) -> list[Site]:
+    ids = principal.actor.sites_with(permission)
+    return list(db.scalars(select(Site).where(Site.id.in_(ids)).order_by(Site.name)))
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+@router.get("/users")
+def users(request: Request, db: Db, principal: UserAdmin) -> Response:
+    sites = _managed_sites(db, principal, Permission.USER_MANAGE)
+    site_ids = [s.id for s in sites]
+    with_roles = select(RoleAssignment.user_id).where(RoleAssignment.site_id.in_(site_ids))
+    no_roles = ~User.roles.any()
+    rows = db.scalars(
+        select(User).where(User.id.in_(with_roles) | no_roles).order_by(User.username)
+    ).all()
+    return render(
+        request,
+        "admin/users.html",
+        {"users": rows, "sites": sites, "site_names": {s.id: s.name for s in sites}},
+    )
+
+
+def _user_form(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "admin/user_new.html",
+        {
+            "sites": _managed_sites(db, principal, Permission.USER_MANAGE),
+            "roles": list(Role),
+            "values": values,
+            "errors": errors,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/users/new")
+def new_user(request: Request, db: Db, principal: UserAdmin) -> Response:
+    return _user_form(request, db, principal, {}, {})
+
+
+@router.post("/users")
+async def create_user(request: Request, db: Db, principal: UserAdmin) -> Response:
+    form = await request.form()
+    values = form_data(form, UserCreate, skip={"roles"})
+    roles = {}
+    for site in _managed_sites(db, principal, Permission.USER_MANAGE):
+        role = form.get(f"role_{site.id}")
+        if isinstance(role, str) and role:
+            roles[site.id] = role
+    values["roles"] = roles
+    ctx = action_context(request, db, principal)
+    try:
+        data = parse(UserCreate, values)
+        user = accounts.create_user(
+            ctx, request.app.state.settings, principal.info.organisation_id, data
+        )
+    except InvalidInput as exc:
+        db.rollback()
+        values.pop("password", None)
+        return _user_form(request, db, principal, values, errors_by_field(exc.errors), 422)
+    return RedirectResponse(f"/admin/users/{user.id}", status_code=303)
+
+
+def _user_page(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    user_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    user = accounts.visible_user(action_context(request, db, principal), user_id)
+    sites = _managed_sites(db, principal, Permission.USER_MANAGE)
+    current = {r.site_id: r.role for r in user.roles}
+    return render(
+        request,
+        "admin/user.html",
+        {
+            "target": user,
+            "sites": sites,
+            "current": current,
+            "roles": list(Role),
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/users/{user_id}")
+def user_detail(request: Request, db: Db, principal: UserAdmin, user_id: int) -> Response:
+    return _user_page(request, db, principal, user_id)
+
+
+@router.post("/users/{user_id}/roles")
+async def set_roles(request: Request, db: Db, principal: UserAdmin, user_id: int) -> Response:
+    form = await request.form()
+    ctx = action_context(request, db, principal)
+    try:
+        for site in _managed_sites(db, principal, Permission.USER_MANAGE):
+            key = f"role_{site.id}"
+            if key not in form:
+                continue
+            raw = str(form.get(key) or "")
+            if raw and raw not in set(Role):
+                raise InvalidInput.single("role", f"'{raw}' is not a role")
+            accounts.set_role(ctx, user_id, site.id, Role(raw) if raw else None)
+    except InvalidInput as exc:
+        db.rollback()
+        return _user_page(
+            request, db, principal, user_id, errors=errors_by_field(exc.errors), status_code=422
+        )
+    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+
+
+@router.post("/users/{user_id}/active")
+def set_active(
+    request: Request,
+    db: Db,
+    principal: UserAdmin,
+    user_id: int,
+    active: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    ctx = action_context(request, db, principal)
+    try:
+        accounts.set_active(ctx, user_id, active == "1", reason.strip() or None)
+    except InvalidInput as exc:
+        db.rollback()
+        return _user_page(
+            request, db, principal, user_id, errors=errors_by_field(exc.errors), status_code=422
+        )
+    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+
+
+@router.post("/users/{user_id}/password")
+def reset_password(
+    request: Request,
+    db: Db,
+    principal: UserAdmin,
+    user_id: int,
+    password: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    ctx = action_context(request, db, principal)
+    try:
+        accounts.set_password(ctx, request.app.state.settings, user_id, password)
+    except InvalidInput as exc:
+        db.rollback()
+        return _user_page(
+            request, db, principal, user_id, errors=errors_by_field(exc.errors), status_code=422
+        )
+    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+
+
+# --- sites -----------------------------------------------------------------------------------
+
+
+@router.get("/sites")
+def sites(request: Request, db: Db, principal: SiteAdmin) -> Response:
+    return render(
+        request,
+        "admin/sites.html",
+        {
+            "sites": _managed_sites(db, principal, Permission.SITE_MANAGE),
+            "jurisdictions": JURISDICTIONS,
+        },
+    )
+
+
+def _site_form(
+    request: Request,
+    site: Site | None,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+    conflict: Any = None,
+) -> Response:
+    return render(
+        request,
+        "admin/site_form.html",
+        {
+            "site": site,
+            "values": values,
+            "errors": errors,
+            "jurisdictions": JURISDICTIONS,
+            "conflict": conflict,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/sites/new")
+def new_site(request: Request, principal: SiteAdmin) -> Response:
+    return _site_form(request, None, {"timezone": "UTC"}, {})
+
+
+@router.post("/sites")
+async def create_site(request: Request, db: Db, principal: SiteAdmin) -> Response:
+    values = form_data(await request.form(), SiteCreate)
+    ctx = action_context(request, db, principal)
+    try:
+        site = accounts.create_site(ctx, principal.info.organisation_id, parse(SiteCreate, values))
+    except InvalidInput as exc:
+        db.rollback()
+        return _site_form(request, None, values, errors_by_field(exc.errors), 422)
+    return RedirectResponse(f"/admin/sites/{site.id}/edit", status_code=303)
+
+
+def _managed_site(db: Db, principal: Principal, site_id: int) -> Site:
+    site = db.get(Site, site_id)
+    if site is None or not principal.actor.can(Permission.SITE_MANAGE, site_id):
+        from mendwell.actions.errors import NotFound
+
+        raise NotFound("site", site_id)
+    return site
+
+
+@router.get("/sites/{site_id}/edit")
+def edit_site(request: Request, db: Db, principal: SiteAdmin, site_id: int) -> Response:
+    site = _managed_site(db, principal, site_id)
+    values = {f: getattr(site, f) for f in SiteUpdate.model_fields}
+    return _site_form(request, site, values, {})
+
+
+@router.post("/sites/{site_id}")
+async def update_site(request: Request, db: Db, principal: SiteAdmin, site_id: int) -> Response:
+    values = form_data(await request.form(), SiteUpdate)
+    ctx = action_context(request, db, principal)
+    try:
+        accounts.update_site(ctx, site_id, parse(SiteUpdate, values))
+    except InvalidInput as exc:
+        db.rollback()
+        site = _managed_site(db, principal, site_id)
+        return _site_form(request, site, values, errors_by_field(exc.errors), 422)
+    except Conflict as exc:
+        db.rollback()
+        site = _managed_site(db, principal, site_id)
+        return _site_form(request, site, {**values, "version": site.version}, {}, 409, exc)
+    return RedirectResponse("/admin/sites", status_code=303)
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+def _audit_filter(
+    username: str | None,
+    client: str | None,
+    entity_type: str | None,
+    action: str | None,
+    outcome: str | None,
+    since: date | None,
+    until: date | None,
+    sort: str,
+    order: str,
+    page: int,
+) -> AuditFilter:
+    return AuditFilter(
+        username=username or None,
+        client=client or None,
+        entity_type=entity_type or None,
+        action=action or None,
+        outcome=outcome or None,
+        since=since,
+        until=until,
+        sort=sort if sort in SORTABLE else "occurred_at",
+        descending=order != "asc",
+        page=page,
+    )
+
+
+AuditQuery = dict[str, Any]
+
+
+@router.get("/audit")
+def audit_log(
+    request: Request,
+    db: Db,
+    principal: AuditReader,
+    username: str | None = None,
+    client: str | None = None,
+    entity_type: str | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    since: Annotated[date | None, Query()] = None,
+    until: Annotated[date | None, Query()] = None,
+    sort: str = "occurred_at",
+    order: str = "desc",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    f = _audit_filter(
+        username, client, entity_type, action, outcome, since, until, sort, order, page
+    )
+    rows, total = search_audit(db, principal.actor, f)
+    return render(
+        request,
+        "admin/audit.html",
+        {
+            "rows": rows,
+            "total": total,
+            "f": f,
+            "codes": client_codes(db, {r.client_id for r in rows}),
+            "sortable": list(SORTABLE),
+            "pages": (total + f.per_page - 1) // f.per_page,
+            "query": request.url.query,
+        },
+    )
+
+
+@router.get("/audit.csv")
+def audit_export(
+    request: Request,
+    db: Db,
+    principal: AuditExporter,
+    username: str | None = None,
+    client: str | None = None,
+    entity_type: str | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    since: Annotated[date | None, Query()] = None,
+    until: Annotated[date | None, Query()] = None,
+    sort: str = "occurred_at",
+    order: str = "asc",
+) -> Response:
+    f = _audit_filter(username, client, entity_type, action, outcome, since, until, sort, order, 1)
+    ctx = action_context(request, db, principal)
+    text, count = audit_csv(db, principal.actor, f)
+    audit_actions.record(
+        ctx,
+        action="export",
+        entity_type="audit_event",
+        detail={"format": "csv", "filters": f.public_dict(), "rows": count},
+    )
+    stamp = ctx.now.strftime("%Y%m%dT%H%M%SZ")
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="mendwell-audit-{stamp}.csv"'},
+    )

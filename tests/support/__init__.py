@@ -1,0 +1,1 @@
+"""Test support: the people and places every test can rely on, and web helpers."""
