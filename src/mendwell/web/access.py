@@ -187,6 +187,18 @@ def action_context(request: Request, db: Session, principal: Principal | None) -
     return ActionContext(db=db, actor=actor, now=state.clock.now(), audit_key=state.audit_key)
 
 
+def all_routes(app: Any) -> list[tuple[str, str, Any]]:
+    """Every (method, full path, APIRoute) the app serves, through included routers."""
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    out = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            out.extend((method, str(context.path), route) for method in sorted(route.methods))
+    return out
+
+
 def declared_access(dependant: Any) -> list[Access]:
     """The access declarations found in a route's dependency tree (used by the route test)."""
     found = []

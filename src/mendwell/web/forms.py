@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from mendwell.actions.errors import FieldError
 
 TRUE_VALUES = {"on", "true", "1", "yes"}
+FALSE_VALUES = {"", "off", "false", "0", "no"}
 
 
 def _is_list(annotation: Any) -> bool:
@@ -37,7 +38,9 @@ def form_data(
         if _is_list(info.annotation):
             data[name] = [v for v in form.getlist(name) if isinstance(v, str) and v.strip()]
         elif _is_bool(info.annotation):
-            data[name] = str(form.get(name, "")).lower() in TRUE_VALUES
+            # An unticked checkbox sends nothing; anything unexpected is left for validation.
+            raw = str(form.get(name, "")).strip().lower()
+            data[name] = True if raw in TRUE_VALUES else False if raw in FALSE_VALUES else raw
         else:
             value = form.get(name)
             if isinstance(value, str) and value.strip():

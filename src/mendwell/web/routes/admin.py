@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from mendwell.actions import accounts
 from mendwell.actions import audit as audit_actions
-from mendwell.actions.errors import Conflict, InvalidInput
+from mendwell.actions.errors import Conflict, FieldError, InvalidInput
 from mendwell.permissions import Permission, Role
 from mendwell.queries.audit import SORTABLE, AuditFilter, audit_csv, client_codes, search_audit
 from mendwell.schemas.accounts import JURISDICTIONS, SiteCreate, SiteUpdate, UserCreate
@@ -283,54 +283,57 @@ async def update_site(request: Request, db: Db, principal: SiteAdmin, site_id: i
 # --- audit -----------------------------------------------------------------------------------
 
 
+def _date_param(name: str, raw: str | None, errors: dict[str, str]) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = "must be a date as YYYY-MM-DD"
+        return None
+
+
 def _audit_filter(
-    username: str | None,
-    client: str | None,
-    entity_type: str | None,
-    action: str | None,
-    outcome: str | None,
-    since: date | None,
-    until: date | None,
-    sort: str,
-    order: str,
-    page: int,
+    params: dict[str, str | None], page: int, default_order: str, errors: dict[str, str]
 ) -> AuditFilter:
+    sort = params.get("sort") or "occurred_at"
     return AuditFilter(
-        username=username or None,
-        client=client or None,
-        entity_type=entity_type or None,
-        action=action or None,
-        outcome=outcome or None,
-        since=since,
-        until=until,
+        username=params.get("username") or None,
+        client=params.get("client") or None,
+        entity_type=params.get("entity_type") or None,
+        action=params.get("action") or None,
+        outcome=params.get("outcome") or None,
+        since=_date_param("since", params.get("since"), errors),
+        until=_date_param("until", params.get("until"), errors),
         sort=sort if sort in SORTABLE else "occurred_at",
-        descending=order != "asc",
+        descending=(params.get("order") or default_order) != "asc",
         page=page,
     )
 
 
-AuditQuery = dict[str, Any]
+AUDIT_PARAMS = (
+    "username",
+    "client",
+    "entity_type",
+    "action",
+    "outcome",
+    "since",
+    "until",
+    "sort",
+    "order",
+)
+
+
+def _params(request: Request) -> dict[str, str | None]:
+    return {name: request.query_params.get(name) for name in AUDIT_PARAMS}
 
 
 @router.get("/audit")
 def audit_log(
-    request: Request,
-    db: Db,
-    principal: AuditReader,
-    username: str | None = None,
-    client: str | None = None,
-    entity_type: str | None = None,
-    action: str | None = None,
-    outcome: str | None = None,
-    since: Annotated[date | None, Query()] = None,
-    until: Annotated[date | None, Query()] = None,
-    sort: str = "occurred_at",
-    order: str = "desc",
-    page: Annotated[int, Query(ge=1)] = 1,
+    request: Request, db: Db, principal: AuditReader, page: Annotated[int, Query(ge=1)] = 1
 ) -> Response:
-    f = _audit_filter(
-        username, client, entity_type, action, outcome, since, until, sort, order, page
-    )
+    errors: dict[str, str] = {}
+    f = _audit_filter(_params(request), page, "desc", errors)
     rows, total = search_audit(db, principal.actor, f)
     return render(
         request,
@@ -343,26 +346,18 @@ def audit_log(
             "sortable": list(SORTABLE),
             "pages": (total + f.per_page - 1) // f.per_page,
             "query": request.url.query,
+            "errors": errors,
         },
+        status_code=422 if errors else 200,
     )
 
 
 @router.get("/audit.csv")
-def audit_export(
-    request: Request,
-    db: Db,
-    principal: AuditExporter,
-    username: str | None = None,
-    client: str | None = None,
-    entity_type: str | None = None,
-    action: str | None = None,
-    outcome: str | None = None,
-    since: Annotated[date | None, Query()] = None,
-    until: Annotated[date | None, Query()] = None,
-    sort: str = "occurred_at",
-    order: str = "asc",
-) -> Response:
-    f = _audit_filter(username, client, entity_type, action, outcome, since, until, sort, order, 1)
+def audit_export(request: Request, db: Db, principal: AuditExporter) -> Response:
+    errors: dict[str, str] = {}
+    f = _audit_filter(_params(request), 1, "asc", errors)
+    if errors:
+        raise InvalidInput([FieldError((k,), v) for k, v in errors.items()])
     ctx = action_context(request, db, principal)
     text, count = audit_csv(db, principal.actor, f)
     audit_actions.record(
