@@ -46,8 +46,8 @@ class Permission(StrEnum):
 
 PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.CLIENT_LIST: "See the client list of the site (fields as the role allows)",
-    Permission.CLIENT_VIEW_IDENTIFYING: "See names, date of birth and contact details",
-    Permission.CLIENT_VIEW_CLINICAL: "See trauma history, diagnosis, prior treatment and timeline",
+    Permission.CLIENT_VIEW_IDENTIFYING: "See names and contact details (to arrange visits)",
+    Permission.CLIENT_VIEW_CLINICAL: "See birth date, trauma, diagnosis, treatment and timeline",
     Permission.CLIENT_CREATE: "Register a new client",
     Permission.CLIENT_EDIT: "Edit a client's registry record",
     Permission.CLIENT_CHANGE_STATUS: "Change a client's status (with a reason where required)",
