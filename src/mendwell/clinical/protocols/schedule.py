@@ -152,6 +152,11 @@ class VisitShift:
     def days(self) -> int:
         return (self.after.target - self.before.target).days
 
+    @property
+    def held(self) -> bool:
+        """The visit already happened: its date stays, only its window (and in_window) changes."""
+        return self.after.actual is not None
+
 
 def shifted_visits(
     protocol: Protocol,
@@ -162,8 +167,8 @@ def shifted_visits(
 ) -> list[VisitShift]:
     """What moves when `visit_id`'s actual date becomes `new_date` (None: the date is cleared).
 
-    Visits that already have an actual date of their own keep it; their dependants move only if
-    anchored on a visit whose date changes.
+    A visit that already happened keeps its date but is listed (``held``) because its window,
+    and so whether it was in window, changes; visits anchored on it do not move.
     """
     changed = dict(actual)
     if new_date is None:
