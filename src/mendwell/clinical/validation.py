@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from mendwell.knowledge.sources import KnowledgeFileError, Source, read_yaml
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def problems_from(exc: ValidationError) -> list[str]:
@@ -14,3 +21,17 @@ def problems_from(exc: ValidationError) -> list[str]:
         for line in msg.splitlines():
             lines.append(line if not loc else f"{loc}: {line}")
     return lines
+
+
+def load_model(path: Path, model: type[M]) -> M:
+    """Read a YAML knowledge file into `model`; problems raise KnowledgeFileError naming fields."""
+    try:
+        return model.model_validate(read_yaml(path))
+    except ValidationError as exc:
+        raise KnowledgeFileError(path, "; ".join(problems_from(exc))) from exc
+
+
+def citations(fact: object) -> tuple[str, ...]:
+    """A sourced fact's references as short strings ('OAR 333-333-5200, (5)')."""
+    sources: tuple[Source, ...] = getattr(fact, "sources", ())
+    return tuple(s.citation + (f", {s.locator}" if s.locator else "") for s in sources)

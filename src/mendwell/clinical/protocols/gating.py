@@ -14,6 +14,7 @@ from typing import Literal
 
 from mendwell.clinical.protocols.schema import PreparationRule, Protocol
 from mendwell.clinical.spans import midnight
+from mendwell.clinical.validation import citations
 from mendwell.knowledge.sources import Sourced
 
 NOT_APPLICABLE: Literal["not-applicable"] = "not-applicable"
@@ -107,14 +108,10 @@ class GateOverrideError(ValueError):
     """An override names an unknown or non-overridable condition, or lacks a reason."""
 
 
-def _cites(rule: Sourced) -> tuple[str, ...]:
-    return tuple(s.citation + (f", {s.locator}" if s.locator else "") for s in rule.sources)
-
-
 def _condition(
     code: str, message: str, needed: str, rule: Sourced, overridable: bool
 ) -> GateCondition:
-    return GateCondition(code, message, needed, overridable, _cites(rule), rule.unconfirmed)
+    return GateCondition(code, message, needed, overridable, citations(rule), rule.unconfirmed)
 
 
 def _preparation_timing_ok(

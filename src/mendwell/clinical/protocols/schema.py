@@ -25,7 +25,7 @@ from mendwell.clinical.sessions.rules import (
     VisitKind,
 )
 from mendwell.clinical.spans import Span
-from mendwell.clinical.validation import problems_from
+from mendwell.clinical.validation import load_model, problems_from
 from mendwell.knowledge.registry import KnowledgeKind, knowledge_kind
 from mendwell.knowledge.sources import (
     KNOWLEDGE_DIR,
@@ -33,7 +33,6 @@ from mendwell.knowledge.sources import (
     KnowledgeModel,
     Source,
     Sourced,
-    read_yaml,
 )
 
 PROTOCOL_DIR = KNOWLEDGE_DIR / "protocols"
@@ -277,11 +276,7 @@ def validate_protocol_text(text: str) -> ProtocolCheck:
 
 def load_protocol_file(path: Path) -> Protocol:
     """Load and validate one protocol file; raise KnowledgeFileError naming the file and fields."""
-    data = read_yaml(path)
-    try:
-        protocol = Protocol.model_validate(data)
-    except ValidationError as exc:
-        raise KnowledgeFileError(path, "; ".join(problems_from(exc))) from exc
+    protocol = load_model(path, Protocol)
     if protocol.id != path.stem:
         raise KnowledgeFileError(path, f"id: {protocol.id!r} must match the file name")
     return protocol

@@ -18,22 +18,20 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from mendwell.clinical.sessions.jurisdiction import (
     AdverseReactionCategory,
     JurisdictionSessions,
     load_jurisdiction_sessions,
 )
-from mendwell.clinical.validation import problems_from
+from mendwell.clinical.validation import citations, load_model
 from mendwell.knowledge.registry import KnowledgeKind, knowledge_kind
 from mendwell.knowledge.sources import (
     KNOWLEDGE_DIR,
-    KnowledgeFileError,
     KnowledgeModel,
     Source,
     Sourced,
-    read_yaml,
 )
 
 VOCABULARY_FILE = KNOWLEDGE_DIR / "adverse_events" / "vocabulary.yaml"
@@ -137,10 +135,7 @@ class AdverseEventVocabulary(KnowledgeModel):
 
 
 def load_vocabulary_file(path: Path) -> AdverseEventVocabulary:
-    try:
-        return AdverseEventVocabulary.model_validate(read_yaml(path))
-    except ValidationError as exc:
-        raise KnowledgeFileError(path, "; ".join(problems_from(exc))) from exc
+    return load_model(path, AdverseEventVocabulary)
 
 
 @cache
@@ -257,7 +252,7 @@ def assess_adverse_event(
                         clock.days,
                         event.aware_on + timedelta(days=clock.days),
                         expedited == "pending-assessment",
-                        tuple(s.citation for s in clock.sources),
+                        citations(clock),
                     )
                 )
     interest = list(event.special_interest)

@@ -16,6 +16,7 @@ from mendwell.clinical.sessions.duration import (
 )
 from mendwell.clinical.sessions.jurisdiction import SessionRules
 from mendwell.clinical.sessions.rules import BASIS_SUBSTANCE, ReleaseMode
+from mendwell.clinical.validation import citations
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,6 @@ class DischargeReview:
         return not self.problems
 
 
-def _cites(rule: object) -> tuple[str, ...]:
-    sources = getattr(rule, "sources", ())
-    return tuple(s.citation + (f", {s.locator}" if s.locator else "") for s in sources)
-
-
 def required_duration(
     rules: SessionRules,
     administrations: Sequence[Administration],
@@ -64,7 +60,7 @@ def required_duration(
             (
                 span.total_minutes,
                 f"protocol minimum {span.describe()}",
-                _cites(rules.minimum_duration),
+                citations(rules.minimum_duration),
             )
         )
     table = rules.duration_table

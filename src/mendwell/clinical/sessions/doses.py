@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BeforeValidator, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
 
 from mendwell.clinical.sessions.rules import (
     BASIS_SUBSTANCE,
@@ -29,14 +29,12 @@ from mendwell.clinical.sessions.rules import (
     WitnessRule,
 )
 from mendwell.clinical.spans import ceil_minutes
-from mendwell.clinical.validation import problems_from
+from mendwell.clinical.validation import citations, load_model
 from mendwell.knowledge.registry import KnowledgeKind, knowledge_kind
 from mendwell.knowledge.sources import (
     KNOWLEDGE_DIR,
-    KnowledgeFileError,
     KnowledgeModel,
     Sourced,
-    read_yaml,
 )
 
 ANALYTES_FILE = KNOWLEDGE_DIR / "dosing" / "analytes.yaml"
@@ -147,10 +145,7 @@ class AnalytesFile(KnowledgeModel):
 
 
 def load_analytes_file(path: Path) -> AnalytesFile:
-    try:
-        return AnalytesFile.model_validate(read_yaml(path))
-    except ValidationError as exc:
-        raise KnowledgeFileError(path, "; ".join(problems_from(exc))) from exc
+    return load_model(path, AnalytesFile)
 
 
 @cache
@@ -195,7 +190,7 @@ def conversion_factor(from_basis: str, to_basis: str, analytes: AnalytesFile | N
                 f"{b.name} {b.molar_mass} g/mol ÷ {a.name} {a.molar_mass} g/mol"
                 f" × {ratio.normalize():f} mol/mol"
             )
-            cites = tuple(s.citation for s in (*a.sources, *b.sources, *rule.sources))
+            cites = citations(a) + citations(b) + citations(rule)
             return factor, derivation, cites
     raise ValueError(f"basis: no conversion from {from_basis!r} to {to_basis!r}")
 
@@ -275,10 +270,6 @@ class LimitViolation:
         return text + (" (UNCONFIRMED rule)" if self.unconfirmed else "")
 
 
-def _cites(rule: Sourced) -> tuple[str, ...]:
-    return tuple(s.citation + (f", {s.locator}" if s.locator else "") for s in rule.sources)
-
-
 def _limit_quantities(
     limit: DoseLimit, doses: Sequence[tuple[int, Administration]]
 ) -> Iterator[tuple[Quantity, BasisConversion | None, tuple[int, ...]]]:
@@ -331,7 +322,7 @@ def check_dose_limits(
                         actual=q,
                         conversion=conv,
                         administrations=idx,
-                        sources=_cites(limit),
+                        sources=citations(limit),
                         unconfirmed=limit.unconfirmed,
                     )
                 )
@@ -469,7 +460,7 @@ def assess_supplemental(
         window_minutes=window,
         reason_required=reason_required,
         problems=tuple(problems),
-        sources=tuple(s.citation for s in rule.sources),
+        sources=citations(rule),
         unconfirmed=rule.unconfirmed,
     )
 

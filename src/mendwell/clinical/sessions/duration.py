@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from mendwell.clinical.sessions.doses import Quantity
 from mendwell.clinical.sessions.rules import DurationBand, DurationTable
 from mendwell.clinical.spans import add_months, ceil_minutes
+from mendwell.clinical.validation import citations
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def minimum_session_duration(
         raise OutsideDurationTable(
             f"total: {mg.normalize():f} mg is outside the duration table (up to {top} mg)"
         )
-    cites = tuple(s.citation + (f", {s.locator}" if s.locator else "") for s in table.sources)
+    cites = citations(table)
     later = _is_later_session(table, initial_session_on, session_on)
     best_minutes, reason = -1, ""
     for band in matches:

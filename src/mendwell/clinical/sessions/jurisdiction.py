@@ -11,7 +11,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from mendwell.clinical.protocols.schema import Protocol
 from mendwell.clinical.sessions.rules import (
@@ -26,7 +26,7 @@ from mendwell.clinical.sessions.rules import (
     VitalSignRules,
     WitnessRule,
 )
-from mendwell.clinical.validation import problems_from
+from mendwell.clinical.validation import load_model
 from mendwell.knowledge.registry import KnowledgeKind, knowledge_kind
 from mendwell.knowledge.sources import (
     KNOWLEDGE_DIR,
@@ -34,7 +34,6 @@ from mendwell.knowledge.sources import (
     KnowledgeModel,
     Source,
     Sourced,
-    read_yaml,
 )
 
 JURISDICTION_DIR = KNOWLEDGE_DIR / "jurisdictions"
@@ -98,46 +97,42 @@ class JurisdictionSessions(KnowledgeModel):
     sources: tuple[Source, ...] = Field(min_length=1)
 
 
-def _load(path: Path, model: type[KnowledgeModel], kind: str) -> KnowledgeModel:
-    try:
-        loaded = model.model_validate(read_yaml(path))
-    except ValidationError as exc:
-        raise KnowledgeFileError(path, "; ".join(problems_from(exc))) from exc
-    folder = path.parent.name
-    jurisdiction = getattr(loaded, "jurisdiction", getattr(loaded, "id", None))
-    if jurisdiction != folder:
-        raise KnowledgeFileError(path, f"{kind} is for {jurisdiction!r} but sits in {folder!r}")
-    return loaded
+def _in_its_folder(path: Path, jurisdiction: str) -> None:
+    if jurisdiction != path.parent.name:
+        raise KnowledgeFileError(
+            path, f"the file is for {jurisdiction!r} but sits in {path.parent.name!r}"
+        )
 
 
 def load_profile_file(path: Path) -> JurisdictionProfile:
-    loaded = _load(path, JurisdictionProfile, "profile")
-    assert isinstance(loaded, JurisdictionProfile)
-    return loaded
+    profile = load_model(path, JurisdictionProfile)
+    _in_its_folder(path, profile.id)
+    return profile
 
 
 def load_sessions_file(path: Path) -> JurisdictionSessions:
-    loaded = _load(path, JurisdictionSessions, "sessions file")
-    assert isinstance(loaded, JurisdictionSessions)
-    return loaded
+    sessions = load_model(path, JurisdictionSessions)
+    _in_its_folder(path, sessions.jurisdiction)
+    return sessions
+
+
+def _shipped(jurisdiction_id: str, name: str) -> Path:
+    path = JURISDICTION_DIR / jurisdiction_id / name
+    if not path.exists():
+        raise KeyError(f"no {name} for jurisdiction {jurisdiction_id!r}")
+    return path
 
 
 @cache
 def load_jurisdiction_profile(jurisdiction_id: str) -> JurisdictionProfile:
     """The shipped profile of a jurisdiction (`us-or`, `us-co`)."""
-    path = JURISDICTION_DIR / jurisdiction_id / "profile.yaml"
-    if not path.exists():
-        raise KeyError(f"no jurisdiction profile for {jurisdiction_id!r}")
-    return load_profile_file(path)
+    return load_profile_file(_shipped(jurisdiction_id, "profile.yaml"))
 
 
 @cache
 def load_jurisdiction_sessions(jurisdiction_id: str) -> JurisdictionSessions:
     """The shipped session rules of a jurisdiction (`us-or`, `us-co`)."""
-    path = JURISDICTION_DIR / jurisdiction_id / "sessions.yaml"
-    if not path.exists():
-        raise KeyError(f"no session rules for jurisdiction {jurisdiction_id!r}")
-    return load_sessions_file(path)
+    return load_sessions_file(_shipped(jurisdiction_id, "sessions.yaml"))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from itertools import pairwise
 from typing import Literal
 
 from mendwell.clinical.sessions.rules import StaffingRequirement, VisitKind
+from mendwell.clinical.validation import citations
 
 GapReason = Literal["shortfall", "break-too-long", "break-not-covered"]
 
@@ -160,7 +161,7 @@ def check_requirement(
     _check_times(presence, start, end)
     gaps: list[StaffingGap] = []
     breaks: list[CoveredBreak] = []
-    cites = tuple(s.citation + (f", {s.locator}" if s.locator else "") for s in req.sources)
+    cites = citations(req)
     for run in _runs(_segments(presence, req, start, end), req.minimum):
         run_start, run_end = run[0].start, run[-1].end
         reason: GapReason = "shortfall"

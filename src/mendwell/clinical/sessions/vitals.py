@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from mendwell.clinical.sessions.rules import VitalName, VitalSignRules
+from mendwell.clinical.validation import citations
 
 DueStatus = Literal["taken", "due", "overdue", "upcoming"]
 
@@ -106,7 +107,7 @@ def check_reading(reading: VitalReading, rules: VitalSignRules) -> list[VitalAle
         value = reading.value(t.vital)
         if value is None:
             continue
-        cites = tuple(s.citation + (f", {s.locator}" if s.locator else "") for s in t.sources)
+        cites = citations(t)
         for direction, bound in (("above", t.above), ("below", t.below)):
             if bound is None:
                 continue
