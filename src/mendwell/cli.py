@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mendwell.commands import knowledge
+from mendwell.commands import knowledge, protocols
 
 app = typer.Typer(
     help="Mendwell: clinical records for psychedelic-assisted therapy programs.",
@@ -12,6 +12,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(knowledge.app, name="knowledge")
+app.add_typer(protocols.app, name="protocols")
 
 
 def main() -> None:
