@@ -68,8 +68,8 @@ class Span(KnowledgeModel):
 
     def describe(self) -> str:
         """Human wording, e.g. '4 weeks', '1 day 12 hours', '0 days'."""
-        names = (("month", self.months), ("week", self.weeks), ("day", self.days))
-        names += (("hour", self.hours), ("minute", self.minutes))
+        names = [("month", self.months), ("week", self.weeks), ("day", self.days)]
+        names += [("hour", self.hours), ("minute", self.minutes)]
         words = [f"{abs(n)} {unit}{'' if abs(n) == 1 else 's'}" for unit, n in names if n]
         text = " ".join(words) or "0 days"
         return f"minus {text}" if self.negative else text

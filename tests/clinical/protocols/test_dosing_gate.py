@@ -264,3 +264,12 @@ def test_oregon_needs_its_forms():
         "consent:oregon-303-notice",
         "consent:supportive-touch",
     }
+
+
+def test_naive_times_are_refused():
+    naive = datetime(2025, 4, 3, 10, 0)
+    with pytest.raises(ValueError, match="now"):
+        check_dosing_gate(OREGON, oregon_state(NOW - timedelta(days=3)), today=TODAY, now=naive)
+    state = oregon_state(naive - timedelta(days=3))
+    with pytest.raises(ValueError, match=r"preparation_sessions\.0\.held_at"):
+        check_dosing_gate(OREGON, state, today=TODAY, now=NOW)

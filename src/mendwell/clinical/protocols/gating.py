@@ -330,6 +330,11 @@ def check_dosing_gate(
     `now` (timezone-aware, like the recorded preparation times) enables the hour-level check of
     preparation timing; without it that check is done by date, conservatively.
     """
+    if now is not None and now.tzinfo is None:
+        raise ValueError("now: must be timezone-aware")
+    for i, prep in enumerate(state.preparation_sessions):
+        if prep.held_at is not None and prep.held_at.tzinfo is None:
+            raise ValueError(f"preparation_sessions.{i}.held_at: must be timezone-aware")
     known = set(condition_codes(protocol, state))
     evaluated = list(_evaluate(protocol, state, today, now))
     unmet = {code: cond for code, cond in evaluated if cond is not None}

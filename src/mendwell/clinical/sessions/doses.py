@@ -41,7 +41,7 @@ ANALYTES_FILE = KNOWLEDGE_DIR / "dosing" / "analytes.yaml"
 
 # SI prefixes (definitions, not clinical facts): milligrams per unit.
 _MG_PER_UNIT: dict[str, Decimal] = {"g": Decimal(1000), "mg": Decimal(1), "µg": Decimal("0.001")}
-_UNIT_SPELLINGS = {
+_UNIT_SPELLINGS: dict[str, MassUnit] = {
     "g": "g",
     "mg": "mg",
     "µg": "µg",  # micro sign U+00B5
@@ -51,7 +51,7 @@ _UNIT_SPELLINGS = {
 }
 
 
-def normalise_unit(unit: object) -> str:
+def normalise_unit(unit: object) -> MassUnit:
     """'mcg', 'ug' and both micro characters are µg; anything else but g/mg is an error."""
     if isinstance(unit, str) and unit.strip() in _UNIT_SPELLINGS:
         return _UNIT_SPELLINGS[unit.strip()]
@@ -78,7 +78,7 @@ class Quantity:
     def to(self, unit: str) -> Quantity:
         """The same amount in another unit."""
         target = normalise_unit(unit)
-        return Quantity(convert_unit(self.amount, self.unit, target), target, self.basis)  # type: ignore[arg-type]
+        return Quantity(convert_unit(self.amount, self.unit, target), target, self.basis)
 
     @property
     def mg(self) -> Decimal:
@@ -170,7 +170,9 @@ class BasisConversion:
         )
 
 
-def conversion_factor(from_basis: str, to_basis: str, analytes: AnalytesFile | None = None):
+def conversion_factor(
+    from_basis: str, to_basis: str, analytes: AnalytesFile | None = None
+) -> tuple[Decimal, str, tuple[str, ...]]:
     """(factor, derivation, sources) to multiply an amount on `from_basis` into `to_basis`."""
     data = analytes or shipped_analytes()
     for rule in data.conversions:
@@ -196,17 +198,17 @@ def conversion_factor(from_basis: str, to_basis: str, analytes: AnalytesFile | N
 
 
 def convert_basis(
-    quantity: Quantity, to_basis: str, analytes: AnalytesFile | None = None
+    quantity: Quantity, to_basis: Basis, analytes: AnalytesFile | None = None
 ) -> BasisConversion:
     """`quantity` on another basis (same unit), e.g. psilocybin analyte as total psilocin."""
     if quantity.basis == to_basis:
         return BasisConversion(quantity, quantity, Decimal(1), "same basis", ())
     factor, derivation, cites = conversion_factor(quantity.basis, to_basis, analytes)
-    converted = Quantity(quantity.amount * factor, quantity.unit, to_basis)  # type: ignore[arg-type]
+    converted = Quantity(quantity.amount * factor, quantity.unit, to_basis)
     return BasisConversion(quantity, converted, factor, derivation, cites)
 
 
-def express(quantity: Quantity, basis: str, unit: str) -> tuple[Quantity, BasisConversion | None]:
+def express(quantity: Quantity, basis: Basis, unit: str) -> tuple[Quantity, BasisConversion | None]:
     """`quantity` on `basis` in `unit`, and the basis conversion used (None if none was needed)."""
     conversion = None if quantity.basis == basis else convert_basis(quantity, basis)
     on_basis = conversion.converted if conversion else quantity

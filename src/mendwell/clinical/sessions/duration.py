@@ -31,7 +31,9 @@ class OutsideDurationTable(ValueError):
     """The amount is not covered by the table (above its top row, or not positive)."""
 
 
-def _is_later_session(table: DurationTable, initial_session_on: date | None, session_on: date):
+def _is_later_session(
+    table: DurationTable, initial_session_on: date | None, session_on: date
+) -> bool:
     if initial_session_on is None or session_on <= initial_session_on:
         return False
     return session_on <= add_months(initial_session_on, table.later_session_period_months)

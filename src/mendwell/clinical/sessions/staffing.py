@@ -104,7 +104,7 @@ def _check_times(presence: Sequence[Presence], start: datetime, end: datetime) -
 
 def _present(
     presence: Iterable[Presence], roles: set[str], a: datetime, b: datetime, end: datetime
-):
+) -> frozenset[str]:
     """Distinct people of `roles` present for the whole of [a, b)."""
     return frozenset(
         p.person

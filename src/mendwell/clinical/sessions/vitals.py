@@ -107,23 +107,23 @@ def check_reading(reading: VitalReading, rules: VitalSignRules) -> list[VitalAle
         value = reading.value(t.vital)
         if value is None:
             continue
-        cites = citations(t)
-        for direction, bound in (("above", t.above), ("below", t.below)):
-            if bound is None:
-                continue
-            beyond = value > bound if direction == "above" else value < bound
-            if beyond:
-                alerts.append(
-                    VitalAlert(
-                        t.vital,
-                        value,
-                        t.unit,
-                        bound,
-                        direction,
-                        reading.at,
-                        cites,  # type: ignore[arg-type]
-                        t.unconfirmed,
-                        t.note,
-                    )
+        beyond: list[tuple[Literal["above", "below"], float]] = []
+        if t.above is not None and value > t.above:
+            beyond.append(("above", t.above))
+        if t.below is not None and value < t.below:
+            beyond.append(("below", t.below))
+        for direction, bound in beyond:
+            alerts.append(
+                VitalAlert(
+                    vital=t.vital,
+                    value=value,
+                    unit=t.unit,
+                    threshold=bound,
+                    direction=direction,
+                    at=reading.at,
+                    sources=citations(t),
+                    unconfirmed=t.unconfirmed,
+                    note=t.note,
                 )
+            )
     return alerts
