@@ -70,6 +70,7 @@ MISSING_ONE = [
             preparation_sessions=(*signed(2), PreparationSession("preparation-3", TODAY, None)),
         ),
     ),
+    ("preparation-sessions", replace(READY, preparation_sessions=(*signed(2), signed(2)[1]))),
     ("screening-missing", replace(READY, screening=None)),
     ("screening-missing", replace(READY, screening=ScreeningRecord("eligible", None))),
     (

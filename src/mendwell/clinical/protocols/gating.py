@@ -148,14 +148,16 @@ def _evaluate(
             for s in state.preparation_sessions
             if s.signed_on is not None and s.signed_on <= today and s.held_on <= today
         ]
-        missing = prep.minimum_signed - len(signed)
+        # A session recorded twice counts once.
+        count = len({s.visit_id for s in signed})
+        missing = prep.minimum_signed - count
         yield (
             "preparation-sessions",
             None
             if missing <= 0
             else _condition(
                 "preparation-sessions",
-                f"{len(signed)} of {prep.minimum_signed} required preparation sessions signed",
+                f"{count} of {prep.minimum_signed} required preparation sessions signed",
                 f"{missing} more signed preparation session(s)",
                 prep,
                 prep.overridable,
