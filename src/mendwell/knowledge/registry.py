@@ -18,7 +18,12 @@ from pydantic import ValidationError
 from mendwell.knowledge.sources import KNOWLEDGE_DIR, KnowledgeFileError
 
 # Modules that register a knowledge kind. Add yours here.
-DOMAIN_MODULES: list[str] = []
+DOMAIN_MODULES: list[str] = [
+    "mendwell.clinical.protocols.schema",
+    "mendwell.clinical.sessions.doses",
+    "mendwell.clinical.sessions.jurisdiction",
+    "mendwell.clinical.sessions.adverse_events",
+]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Protocol templates, visit schedules and the dosing gate."""

@@ -1,0 +1,1 @@
+"""Dosing-session rules: staffing, doses, duration, vital signs, adverse events, discharge."""
