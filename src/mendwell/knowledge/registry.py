@@ -18,7 +18,10 @@ from pydantic import ValidationError
 from mendwell.knowledge.sources import KNOWLEDGE_DIR, KnowledgeFileError
 
 # Modules that register a knowledge kind. Add yours here.
-DOMAIN_MODULES: list[str] = []
+DOMAIN_MODULES: list[str] = [
+    "mendwell.clinical.screening.medications",
+    "mendwell.clinical.screening.rules",
+]
 
 
 @dataclass(frozen=True)
