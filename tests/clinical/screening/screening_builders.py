@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from mendwell.clinical.screening import ScreeningRecord, parse_record
+from mendwell.knowledge.registry import check_files, kinds
 
 TODAY = date(2025, 3, 5)
 
@@ -71,10 +73,10 @@ NOOR: dict[str, Any] = {
 
 
 def noor_data(**changes: Any) -> dict[str, Any]:
-    """Noor's record as raw data, with ``changes`` keyed by dotted path (``vitals.heart_rate_bpm``)."""
+    """Noor's record as raw data; ``changes`` nest with ``__`` (``vitals__heart_rate_bpm``)."""
     data = copy.deepcopy(NOOR)
     for path, value in changes.items():
-        *parents, leaf = path.split("__") if "__" in path else path.split(".")
+        *parents, leaf = path.split("__")
         node = data
         for part in parents:
             node = node.setdefault(part, {})
@@ -105,3 +107,11 @@ def med(name: str, last_dose: date | None = None, **extra: Any) -> dict[str, Any
     if last_dose is not None:
         entry["last_dose_date"] = last_dose.isoformat()
     return entry
+
+
+def assert_check_reports(kind_name: str, path: Path, field: str) -> None:
+    """``mendwell knowledge check`` (the registry) reports the file's problem at ``field``."""
+    kind = next(k for k in kinds() if k.name == kind_name)
+    report = check_files(kind, [path])
+    assert not report.ok
+    assert f"{path}: {field}:" in report.problems[0]

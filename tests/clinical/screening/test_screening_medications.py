@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from screening_builders import assert_check_reports
 
 from mendwell.clinical.screening import MedicationClass, classify, search_medications
 from mendwell.clinical.screening.medications import (
@@ -14,7 +15,6 @@ from mendwell.clinical.screening.medications import (
     load_medication_file,
     normalise_name,
 )
-from mendwell.knowledge.registry import check_files, kinds
 
 
 @pytest.mark.parametrize(
@@ -112,12 +112,30 @@ def test_normalise_name_drops_doses_salts_and_release_suffixes() -> None:
     ("medication_id", "entity", "field", "hours", "source"),
     [
         ("paroxetine", "paroxetine", "typical_hours", 21, "PAXIL label 12.3: about 21 h (CV 32%)"),
-        ("fluoxetine", "norfluoxetine", "high_hours", 16 * 24, "PROZAC label: norfluoxetine 4-16 days"),
-        ("fluoxetine", "norfluoxetine", "typical_hours", 9.3 * 24, "PROZAC label: 9.3 days, multiple doses"),
+        (
+            "fluoxetine",
+            "norfluoxetine",
+            "high_hours",
+            16 * 24,
+            "PROZAC label: norfluoxetine 4-16 days",
+        ),
+        (
+            "fluoxetine",
+            "norfluoxetine",
+            "typical_hours",
+            9.3 * 24,
+            "PROZAC label: 9.3 days, multiple doses",
+        ),
         ("sertraline", "sertraline", "high_hours", 36, "ZOLOFT label: 22 to 36 h"),
         ("citalopram", "citalopram", "typical_hours", 35, "CELEXA label: about 35 h"),
         ("escitalopram", "escitalopram", "high_hours", 32, "LEXAPRO label: 27-32 h"),
-        ("venlafaxine", "O-desmethylvenlafaxine", "typical_hours", 11, "EFFEXOR XR label: 11 ± 2 h"),
+        (
+            "venlafaxine",
+            "O-desmethylvenlafaxine",
+            "typical_hours",
+            11,
+            "EFFEXOR XR label: 11 ± 2 h",
+        ),
         ("duloxetine", "duloxetine", "high_hours", 17, "CYMBALTA label: 12 h (8 to 17)"),
         ("bupropion", "threohydrobupropion", "typical_hours", 37, "WELLBUTRIN XL label: 37 ± 13 h"),
         ("bupropion", "threohydrobupropion", "high_hours", 50, "37 + 13 h (mean + 1 SD)"),
@@ -196,10 +214,7 @@ def test_a_medication_without_a_source_is_rejected(tmp_path: Path, sources: str)
     with pytest.raises(ValidationError) as caught:
         load_medication_file(path)
     assert caught.value.errors()[0]["loc"] == ("medications", 0, "sources")
-    kind = next(k for k in kinds() if k.name == "medications")
-    report = check_files(kind, [path])
-    assert not report.ok
-    assert "medications.0.sources" in report.problems[0]
+    assert_check_reports("medications", path, "medications.0.sources")
 
 
 def test_a_medication_needs_a_half_life_or_a_label_minimum(tmp_path: Path) -> None:

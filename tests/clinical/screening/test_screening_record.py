@@ -54,7 +54,11 @@ def _errors(data: dict) -> dict[str, str]:
             "only applies when hypertension is true",
         ),
         (
-            {"medications": [{"name": "x", "start_date": "2025-01-02", "last_dose_date": "2025-01-01"}]},
+            {
+                "medications": [
+                    {"name": "x", "start_date": "2025-01-02", "last_dose_date": "2025-01-01"}
+                ]
+            },
             "medications.0.last_dose_date",
             "before start_date",
         ),

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 from pydantic import ValidationError
-from screening_builders import TODAY, med, noor
+from screening_builders import TODAY, assert_check_reports, med, noor
 from typer.testing import CliRunner
 
 from mendwell.cli import app
@@ -28,7 +28,7 @@ from mendwell.clinical.screening.rules import (
     default_rule_sets,
     load_rule_set,
 )
-from mendwell.knowledge.registry import check_files, kinds
+from mendwell.knowledge.registry import kinds
 from mendwell.knowledge.sources import KnowledgeFileError
 
 SOURCE = [{"citation": "Example source"}]
@@ -88,10 +88,7 @@ def test_loading_fails_on_a_rule_without_a_source(tmp_path: Path, sources: Any) 
     with pytest.raises(ValidationError) as caught:
         load_rule_set(path)
     assert caught.value.errors()[0]["loc"] == ("rules", 0, "sources")
-    kind = next(k for k in kinds() if k.name == "screening-rules")
-    report = check_files(kind, [path])
-    assert not report.ok
-    assert "rules.0.sources" in report.problems[0]
+    assert_check_reports("screening-rules", path, "rules.0.sources")
     result = CliRunner().invoke(app, ["knowledge", "check"])
     assert result.exit_code == 0  # the shipped files are unaffected
 
@@ -108,7 +105,13 @@ def test_a_rule_set_with_sourced_rules_loads(tmp_path: Path) -> None:
         (rule_data(severity="forbidden"), "contraindicated"),
         (rule_data(id="NoDots"), "pattern"),
         (
-            rule_data(when={"kind": "value_above", "measure": "qtc_ms", "threshold": {"setting": "qtc_max_ms"}}),
+            rule_data(
+                when={
+                    "kind": "value_above",
+                    "measure": "qtc_ms",
+                    "threshold": {"setting": "qtc_max_ms"},
+                }
+            ),
             "must be marked unconfirmed",
         ),
         (
@@ -120,7 +123,13 @@ def test_a_rule_set_with_sourced_rules_loads(tmp_path: Path) -> None:
             "unknown setting 'nope'",
         ),
         (
-            rule_data(when={"kind": "value_below", "measure": "caps5_total", "threshold": {"parameter": "x"}}),
+            rule_data(
+                when={
+                    "kind": "value_below",
+                    "measure": "caps5_total",
+                    "threshold": {"parameter": "x"},
+                }
+            ),
             "parameter 'x' is not defined",
         ),
         (
@@ -136,9 +145,15 @@ def test_a_rule_set_with_sourced_rules_loads(tmp_path: Path) -> None:
             "must not be nested",
         ),
         (rule_data(severity="requires_washout"), "medication_class_in rules only"),
-        (rule_data(when={"kind": "history_flag", "flag": "stroke", "who": "family"}), "psychiatric flags only"),
+        (
+            rule_data(when={"kind": "history_flag", "flag": "stroke", "who": "family"}),
+            "psychiatric flags only",
+        ),
         (rule_data(when={"kind": "medication_class_in", "classes": ["sedative"]}), "ssri"),
-        (rule_data(when={"kind": "eval", "code": "True"}), "does not match any of the expected tags"),
+        (
+            rule_data(when={"kind": "eval", "code": "True"}),
+            "does not match any of the expected tags",
+        ),
     ],
 )
 def test_malformed_rules_are_rejected(rule: dict[str, Any], message: str) -> None:
@@ -192,7 +207,14 @@ def status_of(when: dict[str, Any], record: ScreeningRecord, **rule: Any) -> str
     rule_set = RuleSet.model_validate(
         rule_set_data(
             rule_data(when=when, **rule),
-            parameters={"limit": {"value": 35, "unit": "points", "description": "A limit", "sources": SOURCE}},
+            parameters={
+                "limit": {
+                    "value": 35,
+                    "unit": "points",
+                    "description": "A limit",
+                    "sources": SOURCE,
+                }
+            },
         )
     )
     knowledge = ScreeningKnowledge(default_medication_index(), (rule_set,))
@@ -213,29 +235,91 @@ PREGNANT = {"kind": "answer_is", "answer": "pregnant"}
         (PSYCHOSIS, {"psychiatric_history__psychosis": True}, TRIGGERED),
         (PSYCHOSIS, {}, None),
         (PSYCHOSIS, {"psychiatric_history__psychosis": None}, UNKNOWN),
-        ({**PSYCHOSIS, "who": "family"}, {"family_psychiatric_history__psychosis": True}, TRIGGERED),
+        (
+            {**PSYCHOSIS, "who": "family"},
+            {"family_psychiatric_history__psychosis": True},
+            TRIGGERED,
+        ),
         ({**PSYCHOSIS, "who": "family"}, {"psychiatric_history__psychosis": True}, None),
         ({"kind": "answer_is", "answer": "pregnant", "equals": False}, {}, TRIGGERED),
         (PREGNANT, {"reproductive__pregnant": None}, UNKNOWN),
-        ({"kind": "value_above", "measure": "heart_rate_bpm", "threshold": 100}, {"vitals__heart_rate_bpm": 101}, TRIGGERED),
-        ({"kind": "value_above", "measure": "heart_rate_bpm", "threshold": 100}, {"vitals__heart_rate_bpm": 100}, None),
-        ({"kind": "value_above", "measure": "heart_rate_bpm", "threshold": 100}, {"vitals__heart_rate_bpm": None}, UNKNOWN),
-        ({"kind": "value_below", "measure": "caps5_total", "threshold": {"parameter": "limit"}}, {"ptsd__caps5_total": 34}, TRIGGERED),
-        ({"kind": "value_below", "measure": "caps5_total", "threshold": {"parameter": "limit"}}, {"ptsd__caps5_total": 35}, None),
-        ({"kind": "value_below", "measure": "age_years", "threshold": 21}, {"age_years": 20}, TRIGGERED),
-        ({"kind": "value_below", "measure": "sodium_mmol_per_l", "threshold": 135}, {"labs__sodium": {"value": 134, "unit": "mEq/L"}}, TRIGGERED),
-        ({"kind": "cssrs_at_least", "level": "high"}, {"suicidality__cssrs_triage": "moderate"}, None),
-        ({"kind": "cssrs_at_least", "level": "moderate"}, {"suicidality__cssrs_triage": "high"}, TRIGGERED),
+        (
+            {"kind": "value_above", "measure": "heart_rate_bpm", "threshold": 100},
+            {"vitals__heart_rate_bpm": 101},
+            TRIGGERED,
+        ),
+        (
+            {"kind": "value_above", "measure": "heart_rate_bpm", "threshold": 100},
+            {"vitals__heart_rate_bpm": 100},
+            None,
+        ),
+        (
+            {"kind": "value_above", "measure": "heart_rate_bpm", "threshold": 100},
+            {"vitals__heart_rate_bpm": None},
+            UNKNOWN,
+        ),
+        (
+            {"kind": "value_below", "measure": "caps5_total", "threshold": {"parameter": "limit"}},
+            {"ptsd__caps5_total": 34},
+            TRIGGERED,
+        ),
+        (
+            {"kind": "value_below", "measure": "caps5_total", "threshold": {"parameter": "limit"}},
+            {"ptsd__caps5_total": 35},
+            None,
+        ),
+        (
+            {"kind": "value_below", "measure": "age_years", "threshold": 21},
+            {"age_years": 20},
+            TRIGGERED,
+        ),
+        (
+            {"kind": "value_below", "measure": "sodium_mmol_per_l", "threshold": 135},
+            {"labs__sodium": {"value": 134, "unit": "mEq/L"}},
+            TRIGGERED,
+        ),
+        (
+            {"kind": "cssrs_at_least", "level": "high"},
+            {"suicidality__cssrs_triage": "moderate"},
+            None,
+        ),
+        (
+            {"kind": "cssrs_at_least", "level": "moderate"},
+            {"suicidality__cssrs_triage": "high"},
+            TRIGGERED,
+        ),
         ({"kind": "cssrs_at_least", "level": "high"}, {"suicidality__cssrs_triage": None}, UNKNOWN),
-        ({"kind": "all", "conditions": [PSYCHOSIS, PREGNANT]}, {"psychiatric_history__psychosis": True, "reproductive__pregnant": True}, TRIGGERED),
-        ({"kind": "all", "conditions": [PSYCHOSIS, PREGNANT]}, {"psychiatric_history__psychosis": True, "reproductive__pregnant": None}, UNKNOWN),
-        ({"kind": "all", "conditions": [PSYCHOSIS, PREGNANT]}, {"reproductive__pregnant": None}, None),
-        ({"kind": "any", "conditions": [PSYCHOSIS, PREGNANT]}, {"psychiatric_history__psychosis": True, "reproductive__pregnant": None}, TRIGGERED),
-        ({"kind": "any", "conditions": [PSYCHOSIS, PREGNANT]}, {"reproductive__pregnant": None}, UNKNOWN),
+        (
+            {"kind": "all", "conditions": [PSYCHOSIS, PREGNANT]},
+            {"psychiatric_history__psychosis": True, "reproductive__pregnant": True},
+            TRIGGERED,
+        ),
+        (
+            {"kind": "all", "conditions": [PSYCHOSIS, PREGNANT]},
+            {"psychiatric_history__psychosis": True, "reproductive__pregnant": None},
+            UNKNOWN,
+        ),
+        (
+            {"kind": "all", "conditions": [PSYCHOSIS, PREGNANT]},
+            {"reproductive__pregnant": None},
+            None,
+        ),
+        (
+            {"kind": "any", "conditions": [PSYCHOSIS, PREGNANT]},
+            {"psychiatric_history__psychosis": True, "reproductive__pregnant": None},
+            TRIGGERED,
+        ),
+        (
+            {"kind": "any", "conditions": [PSYCHOSIS, PREGNANT]},
+            {"reproductive__pregnant": None},
+            UNKNOWN,
+        ),
         ({"kind": "any", "conditions": [PSYCHOSIS, PREGNANT]}, {}, None),
     ],
 )
-def test_condition_kinds(when: dict[str, Any], changes: dict[str, Any], expected: str | None) -> None:
+def test_condition_kinds(
+    when: dict[str, Any], changes: dict[str, Any], expected: str | None
+) -> None:
     assert status_of(when, noor(**changes)) == expected
 
 
@@ -259,14 +343,28 @@ SSRI = {"kind": "medication_class_in", "classes": ["ssri"]}
         ({**SSRI, "except_classes": ["strong_cyp2d6_inhibitor"]}, [med("Paxil")], None),
         ({**SSRI, "except_classes": ["strong_cyp2d6_inhibitor"]}, [med("Zoloft")], TRIGGERED),
         # lithium: 24 h half-life washes out in 12 days, but a 30-day look-back keeps it in view
-        ({"kind": "medication_class_in", "classes": ["lithium"]}, [med("lithium", TODAY - timedelta(days=20))], None),
-        ({"kind": "medication_class_in", "classes": ["lithium"], "lookback_days": 30}, [med("lithium", TODAY - timedelta(days=20))], TRIGGERED),
-        ({"kind": "medication_class_in", "classes": ["lithium"], "lookback_days": 30}, [med("lithium", TODAY - timedelta(days=31))], None),
+        (
+            {"kind": "medication_class_in", "classes": ["lithium"]},
+            [med("lithium", TODAY - timedelta(days=20))],
+            None,
+        ),
+        (
+            {"kind": "medication_class_in", "classes": ["lithium"], "lookback_days": 30},
+            [med("lithium", TODAY - timedelta(days=20))],
+            TRIGGERED,
+        ),
+        (
+            {"kind": "medication_class_in", "classes": ["lithium"], "lookback_days": 30},
+            [med("lithium", TODAY - timedelta(days=31))],
+            None,
+        ),
         ({"kind": "medication_unrecognised"}, [med("kratom")], TRIGGERED),
         ({"kind": "medication_unrecognised"}, [med("Zoloft")], None),
     ],
 )
-def test_medication_conditions(when: dict[str, Any], medications: list[dict], expected: str | None) -> None:
+def test_medication_conditions(
+    when: dict[str, Any], medications: list[dict], expected: str | None
+) -> None:
     assert status_of(when, noor(medications=medications)) == expected
 
 
@@ -279,7 +377,11 @@ def test_rules_can_only_use_known_settings_as_thresholds() -> None:
     with pytest.raises(ValidationError, match="unknown setting"):
         Rule.model_validate(
             rule_data(
-                when={"kind": "value_above", "measure": "qtc_ms", "threshold": {"setting": "washout_margin_days"}},
+                when={
+                    "kind": "value_above",
+                    "measure": "qtc_ms",
+                    "threshold": {"setting": "washout_margin_days"},
+                },
                 unconfirmed=True,
                 note="n",
             )

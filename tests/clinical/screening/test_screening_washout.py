@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mendwell.clinical.screening import MedicationEntry, ScreeningSettings, plan_washout, washout_days
+from mendwell.clinical.screening import (
+    MedicationEntry,
+    ScreeningSettings,
+    plan_washout,
+    washout_days,
+)
 from mendwell.clinical.screening.medications import default_medication_index
 from mendwell.clinical.screening.washout import half_life_days, merge_plan
 
@@ -38,13 +43,19 @@ def test_paroxetine_washout_from_the_label_half_life() -> None:
     assert entry.earliest_dosing_date == date(2025, 3, 13)
     assert entry.basis == "last_dose_date"
     assert entry.unconfirmed  # the formula is a setting
-    assert "5 × 21 h" in entry.explanation and "2025-03-13" in entry.explanation
+    assert "5 × 21 h" in entry.explanation
+    assert "2025-03-13" in entry.explanation
 
 
 @pytest.mark.parametrize(
     ("name", "settings", "days", "derivation"),
     [
-        ("fluoxetine", ScreeningSettings(), 87, "norfluoxetine 16 d (384 h, label upper) × 5 = 80 d; + 7"),
+        (
+            "fluoxetine",
+            ScreeningSettings(),
+            87,
+            "norfluoxetine 16 d (384 h, label upper) × 5 = 80 d; + 7",
+        ),
         (
             "fluoxetine",
             ScreeningSettings(half_life_basis="typical"),
@@ -57,13 +68,33 @@ def test_paroxetine_washout_from_the_label_half_life() -> None:
             35,
             "16 d < label minimum of 5 weeks before an MAOI",
         ),
-        ("phenelzine", ScreeningSettings(), 14, "11.6 h × 5 = 58 h → 3 d + 7 = 10 < 14-day MAOI minimum"),
+        (
+            "phenelzine",
+            ScreeningSettings(),
+            14,
+            "11.6 h × 5 = 58 h → 3 d + 7 = 10 < 14-day MAOI minimum",
+        ),
         ("isocarboxazid", ScreeningSettings(), 14, "irreversible MAOI: the 14-day minimum alone"),
-        ("bupropion", ScreeningSettings(), 18, "threohydrobupropion 37 + 13 = 50 h × 5 = 250 h → 11 d; + 7"),
-        ("venlafaxine", ScreeningSettings(), 10, "O-desmethylvenlafaxine 11 + 2 = 13 h × 5 = 65 h → 3 d; + 7"),
+        (
+            "bupropion",
+            ScreeningSettings(),
+            18,
+            "threohydrobupropion 37 + 13 = 50 h × 5 = 250 h → 11 d; + 7",
+        ),
+        (
+            "venlafaxine",
+            ScreeningSettings(),
+            10,
+            "O-desmethylvenlafaxine 11 + 2 = 13 h × 5 = 65 h → 3 d; + 7",
+        ),
         ("sertraline", ScreeningSettings(), 15, "36 h × 5 = 180 h = 7.5 → 8 d; + 7"),
         ("sertraline", ScreeningSettings(washout_margin_days=0), 8, "as above without the margin"),
-        ("moclobemide", ScreeningSettings(washout_margin_days=0), 1, "2 h × 5 = 10 h → 1 d; MAO-A back in 24 h"),
+        (
+            "moclobemide",
+            ScreeningSettings(washout_margin_days=0),
+            1,
+            "2 h × 5 = 10 h → 1 d; MAO-A back in 24 h",
+        ),
     ],
 )
 def test_washout_days_for_medications(
@@ -131,7 +162,7 @@ def test_the_date_is_monotone_in_the_multiple(
 ) -> None:
     low, high = sorted((a, b))
     name = INDEX.by_id[medication_id].name
-    settings = dict(washout_margin_days=margin, half_life_basis=basis)
+    settings = {"washout_margin_days": margin, "half_life_basis": basis}
     shorter = plan(name, TODAY, ScreeningSettings(washout_half_life_multiple=low, **settings))
     longer = plan(name, TODAY, ScreeningSettings(washout_half_life_multiple=high, **settings))
     assert shorter.earliest_dosing_date <= longer.earliest_dosing_date
@@ -153,11 +184,19 @@ def test_washout_days_respect_every_lower_bound(
     minimum: int | None,
     lookback: int | None,
 ) -> None:
-    days = washout_days(hours, multiple=multiple, margin_days=margin, minimum_days=minimum, lookback_days=lookback)
+    days = washout_days(
+        hours, multiple=multiple, margin_days=margin, minimum_days=minimum, lookback_days=lookback
+    )
     assert days >= 0
     if hours is not None:
         assert days >= multiple * hours / 24 + margin - 1e-9  # decimal vs binary rounding
-        bigger = washout_days(hours, multiple=multiple, margin_days=margin + more, minimum_days=minimum, lookback_days=lookback)
+        bigger = washout_days(
+            hours,
+            multiple=multiple,
+            margin_days=margin + more,
+            minimum_days=minimum,
+            lookback_days=lookback,
+        )
         assert bigger >= days
     if minimum is not None:
         assert days >= minimum

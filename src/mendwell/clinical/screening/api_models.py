@@ -14,18 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mendwell.clinical.screening.evaluate import (
     Evaluation,
-    Finding,
-    KnowledgeFileRef,
-    Outcome,
     Override,
     ScreeningKnowledge,
     apply_overrides,
     evaluate,
 )
 from mendwell.clinical.screening.record import ScreeningRecord
-from mendwell.clinical.screening.rules import RuleSetRef, Substance
+from mendwell.clinical.screening.rules import Substance
 from mendwell.clinical.screening.settings import ScreeningSettings
-from mendwell.clinical.screening.washout import WashoutEntry
 
 
 class ScreeningEvaluateRequest(BaseModel):
@@ -45,43 +41,22 @@ class ScreeningEvaluateRequest(BaseModel):
     overrides: tuple[Override, ...] = ()
 
 
-class ScreeningEvaluateResponse(BaseModel):
-    """What the server returns; it never echoes the record (which holds a date of birth)."""
+class ScreeningEvaluateResponse(Evaluation):
+    """What the server returns: the evaluation plus a count of UNCONFIRMED findings.
 
-    model_config = ConfigDict(frozen=True)
+    It never echoes the record, which holds a date of birth.
+    """
 
-    outcome: Outcome
-    as_of: date
-    substance: Substance
-    protocol_id: str | None
-    jurisdiction: str | None
-    findings: tuple[Finding, ...]
-    unconfirmed_findings: int = Field(description="Findings resting on an UNCONFIRMED fact.")
-    washout_plan: tuple[WashoutEntry, ...]
-    earliest_dosing_date: date | None
-    rule_sets: tuple[RuleSetRef, ...]
-    medication_knowledge: tuple[KnowledgeFileRef, ...]
-    settings: ScreeningSettings
+    unconfirmed_findings: int = Field(
+        description="Findings that rest on an UNCONFIRMED fact, including the washout formula."
+    )
 
     @classmethod
     def from_evaluation(cls, evaluation: Evaluation) -> ScreeningEvaluateResponse:
         """Project an evaluation onto the response schema."""
-        return cls(
-            outcome=evaluation.outcome,
-            as_of=evaluation.as_of,
-            substance=evaluation.substance,
-            protocol_id=evaluation.protocol_id,
-            jurisdiction=evaluation.jurisdiction,
-            findings=evaluation.findings,
-            unconfirmed_findings=sum(
-                1 for f in evaluation.findings if f.unconfirmed or f.washout is not None
-            ),
-            washout_plan=evaluation.washout_plan,
-            earliest_dosing_date=evaluation.earliest_dosing_date,
-            rule_sets=evaluation.rule_sets,
-            medication_knowledge=evaluation.medication_knowledge,
-            settings=evaluation.settings,
-        )
+        fields = {name: getattr(evaluation, name) for name in Evaluation.model_fields}
+        unconfirmed = sum(1 for f in evaluation.findings if f.unconfirmed or f.washout is not None)
+        return cls(**fields, unconfirmed_findings=unconfirmed)
 
 
 def evaluate_request(

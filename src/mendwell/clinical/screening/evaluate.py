@@ -408,55 +408,20 @@ def _medication_findings(
     resolved: Sequence[tuple[int, MedicationEntry, Medication | None]],
     proposed_stop_date: date | None,
 ) -> list[Finding]:
+    """One finding per recorded medication that the rule's medication condition matches."""
     findings = []
     for index, entry, med in resolved:
-        where = f"medications[{index}]"
-        if isinstance(rule.when, MedicationUnrecognised):
-            if med is None:
-                evidence = [Evidence(field=where, value=f"{entry.name!r} is not in the knowledge")]
-                findings.append(
-                    _finding(
-                        rule,
-                        ctx.rule_set,
-                        FindingStatus.TRIGGERED,
-                        evidence,
-                        f"{rule.id}:{entry.name}",
-                        entry=entry,
-                    )
-                )
+        hit = _medication_hit(rule, ctx, index, entry, med, proposed_stop_date)
+        if hit is None:
             continue
-        assert isinstance(rule.when, MedicationClassIn)
-        if med is None or set(rule.when.except_classes) & set(med.classes):
-            continue
-        matched = [c for c in med.classes if c in rule.when.classes]
-        if not matched:
-            continue
-        plan = plan_washout(
-            entry,
-            med,
-            today=ctx.today,
-            settings=ctx.settings,
-            proposed_stop_date=proposed_stop_date,
-            lookback_days=rule.when.lookback_days,
-            rule_ids=(rule.id,),
-        )
-        stopped = entry.last_dose_date is not None and entry.last_dose_date < ctx.today
-        if stopped and ctx.today >= plan.earliest_dosing_date:
-            continue
-        evidence = [
-            Evidence(field=where, value=f"{entry.name} = {med.name} ({', '.join(matched)})"),
-            Evidence(
-                field=f"{where}.last_dose_date",
-                value=entry.last_dose_date.isoformat() if entry.last_dose_date else "still taking",
-            ),
-        ]
+        evidence, subject, plan = hit
         findings.append(
             _finding(
                 rule,
                 ctx.rule_set,
                 FindingStatus.TRIGGERED,
                 evidence,
-                f"{rule.id}:{med.id}",
+                f"{rule.id}:{subject}",
                 entry=entry,
                 medication=med,
                 washout=plan,
@@ -465,13 +430,57 @@ def _medication_findings(
     return findings
 
 
+def _medication_hit(
+    rule: Rule,
+    ctx: _Context,
+    index: int,
+    entry: MedicationEntry,
+    med: Medication | None,
+    proposed_stop_date: date | None,
+) -> tuple[list[Evidence], str, WashoutEntry | None] | None:
+    """Evidence, finding subject and washout when the medication matches, else None."""
+    where = f"medications[{index}]"
+    if isinstance(rule.when, MedicationUnrecognised):
+        if med is not None:
+            return None
+        return (
+            [Evidence(field=where, value=f"{entry.name!r} is not in the knowledge")],
+            entry.name,
+            None,
+        )
+    assert isinstance(rule.when, MedicationClassIn)
+    if med is None or set(rule.when.except_classes) & set(med.classes):
+        return None
+    matched = [c for c in med.classes if c in rule.when.classes]
+    if not matched:
+        return None
+    plan = plan_washout(
+        entry,
+        med,
+        today=ctx.today,
+        settings=ctx.settings,
+        proposed_stop_date=proposed_stop_date,
+        lookback_days=rule.when.lookback_days,
+        rule_ids=(rule.id,),
+    )
+    stopped = entry.last_dose_date is not None and entry.last_dose_date < ctx.today
+    if stopped and ctx.today >= plan.earliest_dosing_date:
+        return None
+    last_dose = entry.last_dose_date.isoformat() if entry.last_dose_date else "still taking"
+    evidence = [
+        Evidence(field=where, value=f"{entry.name} = {med.name} ({', '.join(matched)})"),
+        Evidence(field=f"{where}.last_dose_date", value=last_dose),
+    ]
+    return evidence, med.id, plan
+
+
 def _truth(cond: Condition, ctx: _Context) -> tuple[Truth, list[Evidence]]:
     """Three-valued truth of a condition, with the evidence behind it."""
     record = ctx.record
     if isinstance(cond, HistoryFlagIs):
         family = cond.who == "family"
-        value = record.history(cond.flag, family=family)
-        return value, [Evidence(field=history_path(cond.flag, family=family), value=_show(value))]
+        flag = record.history(cond.flag, family=family)
+        return flag, [Evidence(field=history_path(cond.flag, family=family), value=_show(flag))]
     if isinstance(cond, AnswerIs):
         answer = record.answer(cond.answer)
         truth = None if answer is None else answer == cond.equals
