@@ -381,7 +381,7 @@ def test_the_caps5_threshold_is_a_protocol_setting() -> None:
 
     def outcome(**overrides: float | str) -> Outcome:
         settings = ScreeningSettings(
-            parameter_overrides={f"protocol-mdma-at-phase3.{k}": v for k, v in overrides.items()}
+            parameter_overrides={f"mdma-at-phase3.{k}": v for k, v in overrides.items()}
         )
         return evaluate(
             record, substance="mdma", protocol_id="mdma-at-phase3", today=TODAY, settings=settings
@@ -417,7 +417,7 @@ def test_findings_trace_to_their_rule_set_version_and_sources() -> None:
         ("general", "1"),
         ("mdma-interactions", "1"),
         ("mdma-exclusions", "1"),
-        ("protocol-mdma-at-phase3", "1"),
+        ("mdma-at-phase3", "1"),
     }
     for finding in evaluation.findings:
         assert finding.rule_set_version == "1"
@@ -454,21 +454,17 @@ def test_a_protocol_brings_its_jurisdiction() -> None:
         ),
         ({"proposed_stop_date": TODAY - DAYS}, "proposed_stop_date", "before the day"),
         (
-            {
-                "settings": ScreeningSettings(
-                    parameter_overrides={"protocol-mdma-at-phase3.caps": 1}
-                )
-            },
-            "settings.parameter_overrides.protocol-mdma-at-phase3.caps",
+            {"settings": ScreeningSettings(parameter_overrides={"mdma-at-phase3.caps": 1})},
+            "settings.parameter_overrides.mdma-at-phase3.caps",
             "no such parameter",
         ),
         (
             {
                 "settings": ScreeningSettings(
-                    parameter_overrides={"protocol-mdma-at-phase3.caps5_minimum_total": "mapp3"}
+                    parameter_overrides={"mdma-at-phase3.caps5_minimum_total": "mapp3"}
                 )
             },
-            "settings.parameter_overrides.protocol-mdma-at-phase3.caps5_minimum_total",
+            "settings.parameter_overrides.mdma-at-phase3.caps5_minimum_total",
             "options: mapp1, mapp2",
         ),
     ],
