@@ -170,6 +170,30 @@ def test_malformed_rules_are_rejected(rule: dict[str, Any], message: str) -> Non
         ({"rules": []}, "at least one rule"),
         ({"rules": [rule_data(), rule_data()]}, "used twice"),
         ({"version": "v1"}, "pattern"),
+        (
+            {
+                "rules": [
+                    rule_data(
+                        when={
+                            "kind": "value_below",
+                            "measure": "age_years",
+                            "threshold": {"parameter": "age"},
+                        }
+                    )
+                ],
+                "parameters": {
+                    "age": {
+                        "value": 18,
+                        "unit": "years",
+                        "description": "Minimum age",
+                        "sources": SOURCE,
+                        "unconfirmed": True,
+                        "note": "assumed",
+                    }
+                },
+            },
+            "uses the unconfirmed parameter 'age'",
+        ),
     ],
 )
 def test_malformed_rule_sets_are_rejected(changes: dict[str, Any], message: str) -> None:

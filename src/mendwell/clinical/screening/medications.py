@@ -7,7 +7,7 @@ elimination half-life (and those of active metabolites), and a source for every 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -306,12 +306,6 @@ def search_medications(
 def classify(name: str, *, index: MedicationIndex | None = None) -> Medication | None:
     """The medication (with its classes) a free-text name refers to, or None if unknown."""
     return (index or default_medication_index()).classify(name)
-
-
-def medication_names(index: MedicationIndex | None = None) -> Iterable[str]:
-    """Every generic name, brand and synonym known, for documentation and tests."""
-    for _norm, text, _kind, _med in (index or default_medication_index())._names:
-        yield text
 
 
 knowledge_kind(

@@ -261,13 +261,18 @@ class RuleSet(KnowledgeModel):
             seen.add(rule.id)
             for cond in walk(rule.when):
                 threshold = getattr(cond, "threshold", None)
-                if (
-                    isinstance(threshold, ParameterRef)
-                    and threshold.parameter not in self.parameters
-                ):
+                if not isinstance(threshold, ParameterRef):
+                    continue
+                parameter = self.parameters.get(threshold.parameter)
+                if parameter is None:
                     raise ValueError(
                         f"rules: {rule.id}: parameter {threshold.parameter!r} is not defined "
                         "in parameters"
+                    )
+                if parameter.unconfirmed and not rule.unconfirmed:
+                    raise ValueError(
+                        f"rules: {rule.id}: uses the unconfirmed parameter "
+                        f"{threshold.parameter!r}, so it must be marked unconfirmed"
                     )
         return self
 
