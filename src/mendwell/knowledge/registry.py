@@ -23,6 +23,8 @@ DOMAIN_MODULES: list[str] = [
     "mendwell.clinical.sessions.doses",
     "mendwell.clinical.sessions.jurisdiction",
     "mendwell.clinical.sessions.adverse_events",
+    "mendwell.clinical.screening.medications",
+    "mendwell.clinical.screening.rules",
 ]
 
 
