@@ -37,6 +37,25 @@ class Permission(StrEnum):
     CLIENT_EDIT = "client.edit"
     CLIENT_CHANGE_STATUS = "client.change_status"
     CLIENT_ASSIGN = "client.assign"
+    SCREENING_VIEW = "screening.view"
+    SCREENING_EDIT = "screening.edit"
+    SCREENING_SIGN = "screening.sign"
+    MEASURE_VIEW = "measure.view"
+    MEASURE_ENTER = "measure.enter"
+    MEASURE_RATE = "measure.rate"
+    ALERT_ACKNOWLEDGE = "alert.acknowledge"
+    COURSE_VIEW = "course.view"
+    COURSE_MANAGE = "course.manage"
+    NOTE_VIEW = "note.view"
+    NOTE_WRITE = "note.write"
+    GATE_OVERRIDE = "gate.override"
+    SESSION_VIEW = "session.view"
+    SESSION_RECORD = "session.record"
+    ADVERSE_EVENT_VIEW = "adverse_event.view"
+    ADVERSE_EVENT_RECORD = "adverse_event.record"
+    CONCERN_REPORT = "concern.report"
+    CONCERN_VIEW = "concern.view"
+    KNOWLEDGE_MANAGE = "knowledge.manage"
     USER_MANAGE = "user.manage"
     SITE_MANAGE = "site.manage"
     AUDIT_VIEW = "audit.view"
@@ -52,6 +71,25 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.CLIENT_EDIT: "Edit a client's registry record",
     Permission.CLIENT_CHANGE_STATUS: "Change a client's status (with a reason where required)",
     Permission.CLIENT_ASSIGN: "Assign facilitators to a client",
+    Permission.SCREENING_VIEW: "See safety screenings, findings and washout plans",
+    Permission.SCREENING_EDIT: "Enter and update screening data before it is signed",
+    Permission.SCREENING_SIGN: "Sign the eligibility decision and override findings",
+    Permission.MEASURE_VIEW: "See measure scores, safety flags and progress charts",
+    Permission.MEASURE_ENTER: "Enter any measure and send self-report links",
+    Permission.MEASURE_RATE: "Enter clinician-rated measures as an independent rater",
+    Permission.ALERT_ACKNOWLEDGE: "Acknowledge safety alerts with a note",
+    Permission.COURSE_VIEW: "See treatment courses and visit schedules (raters: assessments)",
+    Permission.COURSE_MANAGE: "Enrol, reschedule, record missed visits, withdraw",
+    Permission.NOTE_VIEW: "Read preparation and integration session notes",
+    Permission.NOTE_WRITE: "Write, sign and add addenda to session notes",
+    Permission.GATE_OVERRIDE: "Override an unmet dosing precondition with a reason",
+    Permission.SESSION_VIEW: "See dosing-session records",
+    Permission.SESSION_RECORD: "Record dosing sessions: presence, doses, vitals, discharge",
+    Permission.ADVERSE_EVENT_VIEW: "See adverse events and their reporting clocks",
+    Permission.ADVERSE_EVENT_RECORD: "Record and follow up adverse events",
+    Permission.CONCERN_REPORT: "File a confidential concern report",
+    Permission.CONCERN_VIEW: "Read confidential concern reports",
+    Permission.KNOWLEDGE_MANAGE: "Add licensed instruments and custom protocols",
     Permission.USER_MANAGE: "Create users, set roles, disable accounts",
     Permission.SITE_MANAGE: "Create and configure sites",
     Permission.AUDIT_VIEW: "Read the audit trail",
@@ -60,7 +98,30 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
 }
 
 _P = Permission
+_CLINICIAN = {
+    _P.CLIENT_LIST,
+    _P.CLIENT_VIEW_IDENTIFYING,
+    _P.CLIENT_VIEW_CLINICAL,
+    _P.CLIENT_CREATE,
+    _P.CLIENT_EDIT,
+    _P.CLIENT_CHANGE_STATUS,
+    _P.SCREENING_VIEW,
+    _P.SCREENING_EDIT,
+    _P.MEASURE_VIEW,
+    _P.MEASURE_ENTER,
+    _P.ALERT_ACKNOWLEDGE,
+    _P.COURSE_VIEW,
+    _P.COURSE_MANAGE,
+    _P.NOTE_VIEW,
+    _P.NOTE_WRITE,
+    _P.SESSION_VIEW,
+    _P.SESSION_RECORD,
+    _P.ADVERSE_EVENT_VIEW,
+    _P.ADVERSE_EVENT_RECORD,
+    _P.CONCERN_REPORT,
+}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    # Program admins run the program; they do not read therapy notes or session records.
     Role.ADMIN: frozenset(
         {
             _P.CLIENT_LIST,
@@ -70,6 +131,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.CLIENT_EDIT,
             _P.CLIENT_CHANGE_STATUS,
             _P.CLIENT_ASSIGN,
+            _P.SCREENING_VIEW,
+            _P.MEASURE_VIEW,
+            _P.COURSE_VIEW,
+            _P.COURSE_MANAGE,
+            _P.ADVERSE_EVENT_VIEW,
+            _P.CONCERN_REPORT,
+            _P.CONCERN_VIEW,
+            _P.KNOWLEDGE_MANAGE,
             _P.USER_MANAGE,
             _P.SITE_MANAGE,
             _P.AUDIT_VIEW,
@@ -77,31 +146,30 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.ANALYTICS_VIEW,
         }
     ),
-    Role.FACILITATOR: frozenset(
-        {
-            _P.CLIENT_LIST,
-            _P.CLIENT_VIEW_IDENTIFYING,
-            _P.CLIENT_VIEW_CLINICAL,
-            _P.CLIENT_CREATE,
-            _P.CLIENT_EDIT,
-            _P.CLIENT_CHANGE_STATUS,
-        }
-    ),
+    Role.FACILITATOR: frozenset(_CLINICIAN),
     Role.MEDICAL: frozenset(
-        {
-            _P.CLIENT_LIST,
-            _P.CLIENT_VIEW_IDENTIFYING,
-            _P.CLIENT_VIEW_CLINICAL,
-            _P.CLIENT_CREATE,
-            _P.CLIENT_EDIT,
-            _P.CLIENT_CHANGE_STATUS,
+        _CLINICIAN
+        | {
             _P.CLIENT_ASSIGN,
+            _P.SCREENING_SIGN,
+            _P.MEASURE_RATE,
+            _P.GATE_OVERRIDE,
+            _P.CONCERN_VIEW,
             _P.ANALYTICS_VIEW,
         }
     ),
-    # A rater schedules and rates assessments: who and how to reach them, nothing clinical.
-    Role.RATER: frozenset({_P.CLIENT_LIST, _P.CLIENT_VIEW_IDENTIFYING}),
-    Role.ANALYST: frozenset({_P.CLIENT_LIST, _P.ANALYTICS_VIEW}),
+    # A blinded rater schedules and rates assessments: who and how to reach them, when the
+    # assessments are due, and the rated measures; never doses, arms, notes or session records.
+    Role.RATER: frozenset(
+        {
+            _P.CLIENT_LIST,
+            _P.CLIENT_VIEW_IDENTIFYING,
+            _P.COURSE_VIEW,
+            _P.MEASURE_RATE,
+            _P.CONCERN_REPORT,
+        }
+    ),
+    Role.ANALYST: frozenset({_P.CLIENT_LIST, _P.ANALYTICS_VIEW, _P.CONCERN_REPORT}),
 }
 
 

@@ -15,6 +15,7 @@ from mendwell import __version__
 from mendwell.clinical import registry as vocab
 from mendwell.permissions import ROLE_LABELS, Permission, Role
 from mendwell.web.access import CSRF_FIELD, Principal
+from mendwell.web.extensions import nav_items
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -54,6 +55,7 @@ env.globals.update(
     ROLE_LABELS=ROLE_LABELS,
     vocab=vocab,
     CSRF_FIELD=CSRF_FIELD,
+    nav_items=nav_items,
 )
 
 

@@ -24,6 +24,7 @@ from mendwell.schemas.clients import ClientCreate, ClientFields, ClientUpdate, S
 from mendwell.schemas.common import parse
 from mendwell.store.models import Client, RoleAssignment, Site, User
 from mendwell.web.access import Db, Principal, action_context, requires
+from mendwell.web.extensions import PanelRequest, client_panels
 from mendwell.web.forms import errors_by_field, form_data
 from mendwell.web.templating import render
 
@@ -178,6 +179,7 @@ def _client_page(
             "actor_names": actor_names,
             "status_history": client.status_history if clinical else [],
             "statuses": list(ClientStatus),
+            "panels": client_panels(PanelRequest(request, db, actor, ctx.now, client)),
             "status_errors": status_errors or {},
             "status_values": status_values or {},
         },

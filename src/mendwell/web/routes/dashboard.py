@@ -15,6 +15,7 @@ from mendwell.queries.clients import client_view
 from mendwell.queries.scope import client_visibility
 from mendwell.store.models import Client, ClientAssignment, Site
 from mendwell.web.access import Db, SignedIn, action_context
+from mendwell.web.extensions import PanelRequest, dashboard_panels
 from mendwell.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +32,8 @@ ACTIVE_STATUSES = (
 @router.get("/")
 def dashboard(request: Request, db: Db, principal: SignedIn) -> Response:
     actor = principal.actor
-    today = action_context(request, db, principal).now.date()
+    now = action_context(request, db, principal).now
+    today = now.date()
     mine = db.scalars(
         select(Client)
         .where(
@@ -52,10 +54,12 @@ def dashboard(request: Request, db: Db, principal: SignedIn) -> Response:
         for c in mine
         if c.status in ACTIVE_STATUSES or c.status == ClientStatus.REFERRED
     ]
+    panels = dashboard_panels(PanelRequest(request, db, actor, now))
     return render(
         request,
         "dashboard.html",
         {
+            "panels": panels,
             "caseload": caseload,
             "site_counts": [
                 (sites[s], counts[s]) for s in sorted(counts, key=lambda i: sites[i].name)
