@@ -86,20 +86,8 @@ def append_event(
     return event
 
 
-def record(
-    ctx: ActionContext,
-    *,
-    action: str,
-    entity_type: str,
-    entity_id: object = None,
-    site_id: int | None = None,
-    client_id: int | None = None,
-    changes: dict[str, Any] | None = None,
-    reason: str | None = None,
-    detail: dict[str, Any] | None = None,
-    outcome: str = "success",
-) -> AuditEvent:
-    """Record an event for the acting user at the context's time."""
+def record(ctx: ActionContext, *, action: str, entity_type: str, **fields: Any) -> AuditEvent:
+    """Record an event for the acting user at the context's time (fields as in append_event)."""
     return append_event(
         ctx.db,
         ctx.audit_key,
@@ -107,11 +95,5 @@ def record(
         occurred_at=ctx.now,
         action=action,
         entity_type=entity_type,
-        entity_id=entity_id,
-        site_id=site_id,
-        client_id=client_id,
-        changes=changes,
-        reason=reason,
-        detail=detail,
-        outcome=outcome,
+        **fields,
     )

@@ -48,6 +48,23 @@ def _check_sqlite(path: Path) -> None:
         raise BackupError(f"{path} failed the SQLite integrity check: {result}")
 
 
+def _sqlite_copy(source: Path, target: Path, *, read_only_source: bool = False) -> None:
+    """Copy with SQLite's online backup API, then check the copy."""
+    src = (
+        sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        if read_only_source
+        else (sqlite3.connect(source))
+    )
+    dest = sqlite3.connect(target)
+    try:
+        with dest:
+            src.backup(dest)
+    finally:
+        dest.close()
+        src.close()
+    _check_sqlite(target)
+
+
 def default_backup_path(folder: Path, backend: str, now: datetime) -> Path:
     suffix = ".sqlite3" if backend == "sqlite" else ".pgdump"
     return folder / f"mendwell-{now.strftime('%Y%m%dT%H%M%SZ')}{suffix}"
@@ -60,15 +77,7 @@ def backup(url: str, target: Path) -> BackupResult:
         raise BackupError(f"{target} already exists")
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        source = sqlite3.connect(_sqlite_path(url))
-        dest = sqlite3.connect(target)
-        try:
-            with dest:
-                source.backup(dest)
-        finally:
-            dest.close()
-            source.close()
-        _check_sqlite(target)
+        _sqlite_copy(_sqlite_path(url), target)
     elif backend == "postgresql":
         if shutil.which("pg_dump") is None:
             raise BackupError(
@@ -96,15 +105,7 @@ def restore(url: str, source: Path) -> None:
         _check_sqlite(source)
         target = _sqlite_path(url)
         target.parent.mkdir(parents=True, exist_ok=True)
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        dest = sqlite3.connect(target)
-        try:
-            with dest:
-                src.backup(dest)
-        finally:
-            dest.close()
-            src.close()
-        _check_sqlite(target)
+        _sqlite_copy(source, target, read_only_source=True)
     elif backend == "postgresql":
         if shutil.which("pg_restore") is None:
             raise BackupError("pg_restore is not installed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 
 from mendwell.actions import accounts
 from mendwell.actions import audit as audit_actions
+from mendwell.actions.context import ActionContext
 from mendwell.actions.errors import Conflict, FieldError, InvalidInput
 from mendwell.permissions import Permission, Role
 from mendwell.queries.audit import SORTABLE, AuditFilter, audit_csv, client_codes, search_audit
@@ -133,12 +135,31 @@ def user_detail(request: Request, db: Db, principal: UserAdmin, user_id: int) ->
     return _user_page(request, db, principal, user_id)
 
 
+def _account_change(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    user_id: int,
+    change: Callable[[ActionContext], object],
+) -> Response:
+    """Apply one account change; on bad input show the user page with the message."""
+    try:
+        change(action_context(request, db, principal))
+    except InvalidInput as exc:
+        db.rollback()
+        return _user_page(
+            request, db, principal, user_id, errors=errors_by_field(exc.errors), status_code=422
+        )
+    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+
+
 @router.post("/users/{user_id}/roles")
 async def set_roles(request: Request, db: Db, principal: UserAdmin, user_id: int) -> Response:
     form = await request.form()
-    ctx = action_context(request, db, principal)
-    try:
-        for site in _managed_sites(db, principal, Permission.USER_MANAGE):
+    sites = _managed_sites(db, principal, Permission.USER_MANAGE)
+
+    def change(ctx: ActionContext) -> None:
+        for site in sites:
             key = f"role_{site.id}"
             if key not in form:
                 continue
@@ -146,12 +167,8 @@ async def set_roles(request: Request, db: Db, principal: UserAdmin, user_id: int
             if raw and raw not in set(Role):
                 raise InvalidInput.single("role", f"'{raw}' is not a role")
             accounts.set_role(ctx, user_id, site.id, Role(raw) if raw else None)
-    except InvalidInput as exc:
-        db.rollback()
-        return _user_page(
-            request, db, principal, user_id, errors=errors_by_field(exc.errors), status_code=422
-        )
-    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+
+    return _account_change(request, db, principal, user_id, change)
 
 
 @router.post("/users/{user_id}/active")
@@ -163,15 +180,13 @@ def set_active(
     active: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    ctx = action_context(request, db, principal)
-    try:
-        accounts.set_active(ctx, user_id, active == "1", reason.strip() or None)
-    except InvalidInput as exc:
-        db.rollback()
-        return _user_page(
-            request, db, principal, user_id, errors=errors_by_field(exc.errors), status_code=422
-        )
-    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+    return _account_change(
+        request,
+        db,
+        principal,
+        user_id,
+        lambda ctx: accounts.set_active(ctx, user_id, active == "1", reason.strip() or None),
+    )
 
 
 @router.post("/users/{user_id}/password")
@@ -182,15 +197,14 @@ def reset_password(
     user_id: int,
     password: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
-    ctx = action_context(request, db, principal)
-    try:
-        accounts.set_password(ctx, request.app.state.settings, user_id, password)
-    except InvalidInput as exc:
-        db.rollback()
-        return _user_page(
-            request, db, principal, user_id, errors=errors_by_field(exc.errors), status_code=422
-        )
-    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+    settings = request.app.state.settings
+    return _account_change(
+        request,
+        db,
+        principal,
+        user_id,
+        lambda ctx: accounts.set_password(ctx, settings, user_id, password),
+    )
 
 
 # --- sites -----------------------------------------------------------------------------------

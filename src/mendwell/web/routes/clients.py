@@ -198,67 +198,64 @@ def _client_values(client: Client) -> dict[str, Any]:
     return values
 
 
-@router.get("/clients/{client_id}/edit")
-def edit_client_form(request: Request, db: Db, principal: Editor, client_id: int) -> Response:
+def _edit_form(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    client_id: int,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    conflict: Conflict | None = None,
+    status_code: int = 200,
+) -> Response:
     client = get_visible_client(db, principal.actor, client_id)
     action_context(request, db, principal).require(Permission.CLIENT_EDIT, client.site_id)
-    return render(
-        request,
-        "clients/form.html",
-        _form_context(
-            db,
-            principal,
-            Permission.CLIENT_EDIT,
-            client=client,
-            values=_client_values(client),
-            errors={},
-        ),
+    if values is None:
+        values = _client_values(client)
+    elif conflict is not None:
+        # Keep what the user typed; show what changed meanwhile; let them save over the new
+        # version once they have reviewed it.
+        values = {**values, "version": client.version}
+    context = _form_context(
+        db,
+        principal,
+        Permission.CLIENT_EDIT,
+        client=client,
+        values=values,
+        errors=errors or {},
+        conflict=conflict,
     )
+    return render(request, "clients/form.html", context, status_code=status_code)
+
+
+@router.get("/clients/{client_id}/edit")
+def edit_client_form(request: Request, db: Db, principal: Editor, client_id: int) -> Response:
+    return _edit_form(request, db, principal, client_id)
 
 
 @router.post("/clients/{client_id}")
 async def update_client(request: Request, db: Db, principal: Editor, client_id: int) -> Response:
-    form = await request.form()
-    values = form_data(form, ClientUpdate)
+    values = form_data(await request.form(), ClientUpdate)
     ctx = action_context(request, db, principal)
     try:
         data = parse(ClientUpdate, values, context={"today": ctx.now.date()})
         client = client_actions.update_client(ctx, client_id, data)
     except InvalidInput as exc:
         db.rollback()
-        client = get_visible_client(db, principal.actor, client_id)
-        return render(
+        return _edit_form(
             request,
-            "clients/form.html",
-            _form_context(
-                db,
-                principal,
-                Permission.CLIENT_EDIT,
-                client=client,
-                values=values,
-                errors=errors_by_field(exc.errors),
-            ),
+            db,
+            principal,
+            client_id,
+            values=values,
+            errors=errors_by_field(exc.errors),
             status_code=422,
         )
     except Conflict as exc:
         db.rollback()
-        client = get_visible_client(db, principal.actor, client_id)
-        # Keep what the user typed; show what changed meanwhile; let them save over the
-        # new version once they have reviewed it.
-        kept = {**values, "version": client.version}
-        return render(
-            request,
-            "clients/form.html",
-            _form_context(
-                db,
-                principal,
-                Permission.CLIENT_EDIT,
-                client=client,
-                values=kept,
-                errors={},
-                conflict=exc,
-            ),
-            status_code=409,
+        return _edit_form(
+            request, db, principal, client_id, values=values, conflict=exc, status_code=409
         )
     return RedirectResponse(f"/clients/{client.id}", status_code=303)
 
