@@ -23,6 +23,7 @@ variance parameters taken from the observed REML information (the same construct
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -371,15 +372,19 @@ def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
         bad = converted.isna() & series.notna()
         if bad.any():
             row = bad.idxmax()
-            raise AnalysisDataError(
-                f"must be numeric; row {row} has {series[row]!r}", field=column
-            )
+            raise AnalysisDataError(f"must be numeric; row {row} has {series[row]!r}", field=column)
         series = converted
     values = series.astype(float)
     if np.isinf(values).any():
         row = np.isinf(values).idxmax()
         raise AnalysisDataError(f"must be finite; row {row} is {values[row]}", field=column)
     return values
+
+
+def natural_key(value: object) -> tuple[tuple[int, int, str], ...]:
+    """Sort key that orders digits by value: ``week2`` < ``week4`` < ``week12``."""
+    parts = re.split(r"(\d+)", str(value))
+    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in parts if t)
 
 
 def _visit_levels(raw: pd.Series, levels: Sequence[object] | None) -> list[object]:
@@ -390,7 +395,7 @@ def _visit_levels(raw: pd.Series, levels: Sequence[object] | None) -> list[objec
     present = raw.dropna()
     if pd.api.types.is_numeric_dtype(present):
         return sorted(present.unique().tolist())
-    return list(dict.fromkeys(present.tolist()))
+    return sorted(present.unique().tolist(), key=natural_key)
 
 
 def _prepare(
@@ -601,7 +606,7 @@ class _Model:
         self.n, self.p = design.x.shape
         self.constant = -0.5 * (self.n - self.p) * _LOG_2PI
         self.theta = np.zeros(structure.n_params)
-        self.theta_cov = np.zeros((structure.n_params, structure.n_params))
+        self.theta_cov: np.ndarray | None = None
         self.vcov = np.zeros((self.p, self.p))
         self.beta = np.zeros(self.p)
         self._dvcov: np.ndarray | None = None
@@ -741,13 +746,17 @@ class _Model:
         se = math.sqrt(max(var, 0.0))
         df = self.satterthwaite(c, var)
         t_stat = value / se if se > 0 else math.nan
+        if math.isnan(df) or se == 0:
+            return Estimate(value, se, df, t_stat, math.nan, math.nan, math.nan)
         dist = stats.t(df) if math.isfinite(df) else stats.norm()
-        p = float(2.0 * dist.sf(abs(t_stat))) if se > 0 else math.nan
+        p = float(2.0 * dist.sf(abs(t_stat)))
         q = float(dist.ppf(0.5 + confidence / 2.0))
         return Estimate(value, se, df, t_stat, p, value - q * se, value + q * se)
 
     def satterthwaite(self, c: np.ndarray, var: float) -> float:
-        assert self._dvcov is not None
+        """Satterthwaite df; NaN when the fit gave no usable information matrix."""
+        if self.theta_cov is None or self._dvcov is None:
+            return math.nan
         g = np.einsum("a,kab,b->k", c, self._dvcov, c)
         denom = float(g @ self.theta_cov @ g)
         if denom <= 0 or not np.isfinite(denom):
@@ -816,10 +825,11 @@ def fit_mmrm(
     """Fit an MMRM to long-format data (one row per subject and visit) by REML.
 
     Visit order comes from ``visit_levels`` if given, else the categories of a categorical
-    column, else numeric order, else order of first appearance. The reference arm defaults to
-    the first arm in sorted order. Rows with a missing outcome are missing visits; rows with a
-    missing baseline or site are excluded and counted in ``excluded_rows``. LS means put the
-    baseline covariate at its mean over the analysed rows and weight sites equally.
+    column, else numeric order, else natural text order (``week2`` before ``week12``). The
+    reference arm defaults to the first arm in sorted order. Rows with a missing outcome are
+    missing visits; rows with a missing baseline or site are excluded and counted in
+    ``excluded_rows``. LS means put the baseline covariate at its mean over the analysed rows
+    and weight sites equally.
     """
     if covariance not in _STRUCTURES:
         raise AnalysisDataError(
