@@ -42,7 +42,7 @@ def test_table_shows_ls_means_differences_and_fit() -> None:
     line = next(li for li in lsmeans.splitlines() if li.startswith("week02  placebo"))
     assert line.split()[2:4] == [f"{first['estimate']:.2f}", f"{first['se']:.2f}"]
     assert f"REML log-likelihood {ref['logLik']:.3f}" in out
-    assert "Effect size at week18" in out
+    assert "Effect size at visit week18" in out
     assert "Hedges' g" in out
 
 
@@ -132,3 +132,27 @@ def test_unknown_covariance() -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     assert_one_line_error(run(tmp_path / "nope.csv", *OPTIONS), "file not found")
+
+
+def test_every_command_and_option_is_documented() -> None:
+    import typer.main
+
+    doc = (Path(__file__).parents[2] / "docs" / "analytics.md").read_text()
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        assert f"mendwell analyze {name}" in doc
+        for param in command.params:
+            for flag in param.opts:
+                if flag.startswith("--"):
+                    assert flag in doc, f"{flag} of `mendwell analyze {name}` is undocumented"
+
+
+def test_documented_example_is_the_real_output() -> None:
+    root = Path(__file__).parents[2]
+    doc = (root / "docs" / "analytics.md").read_text()
+    section = doc.split("$ mendwell analyze mmrm ", 1)[1].split("```", 1)[0]
+    first, second, *printed = section.split("\n")
+    arguments = (first.rstrip("\\") + second).split()
+    result = runner.invoke(app, ["mmrm", str(root / arguments[0]), *arguments[1:]])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "\n".join(printed)

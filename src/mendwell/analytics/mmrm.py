@@ -23,7 +23,6 @@ variance parameters taken from the observed REML information (the same construct
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, stats
 
+from mendwell.analytics._mmrm_data import Design, Roles, co_observed, patterns, prepare
 from mendwell.analytics.errors import AnalysisDataError
 
 Covariance = Literal["us", "cs", "ar1"]
@@ -105,7 +105,7 @@ class _Unstructured(_Structure):
         cov = self.sigma(theta)
         sd = np.sqrt(np.diag(cov))
         out = {f"variance[{v}]": float(cov[j, j]) for j, v in enumerate(visits)}
-        for j, k in zip(self.cols, self.rows, strict=True):
+        for j, k in zip(self.cols.tolist(), self.rows.tolist(), strict=True):
             out[f"correlation[{visits[j]},{visits[k]}]"] = float(cov[j, k] / (sd[j] * sd[k]))
         return out
 
@@ -328,264 +328,6 @@ class MMRMResult:
 
 
 # --------------------------------------------------------------------------------------------
-# Data preparation
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Pattern:
-    visits: np.ndarray  # visit positions observed, ascending
-    x: np.ndarray  # (n, t, p)
-    y: np.ndarray  # (n, t)
-    xx: np.ndarray  # (t, t, p, p): Σ_i X_ij·ᵀ X_ik·
-    xy: np.ndarray  # (t, t, p):    Σ_i X_ij· y_ik
-
-    @property
-    def n(self) -> int:
-        return int(self.y.shape[0])
-
-
-@dataclass
-class _Design:
-    names: list[str]
-    x: np.ndarray
-    y: np.ndarray
-    subject_codes: np.ndarray
-    visit_codes: np.ndarray
-    arms: list[str]
-    visits: list[str]
-    sites: list[str]
-    baseline_mean: float | None
-    excluded_rows: int
-
-
-def _label(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
-    series = frame[column]
-    if not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
-        converted = pd.to_numeric(series, errors="coerce")
-        bad = converted.isna() & series.notna()
-        if bad.any():
-            row = bad.idxmax()
-            raise AnalysisDataError(f"must be numeric; row {row} has {series[row]!r}", field=column)
-        series = converted
-    values = series.astype(float)
-    if np.isinf(values).any():
-        row = np.isinf(values).idxmax()
-        raise AnalysisDataError(f"must be finite; row {row} is {values[row]}", field=column)
-    return values
-
-
-def natural_key(value: object) -> tuple[tuple[int, int, str], ...]:
-    """Sort key that orders digits by value: ``week2`` < ``week4`` < ``week12``."""
-    parts = re.split(r"(\d+)", str(value))
-    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in parts if t)
-
-
-def _visit_levels(raw: pd.Series, levels: Sequence[object] | None) -> list[object]:
-    if levels is not None:
-        return list(levels)
-    if isinstance(raw.dtype, pd.CategoricalDtype):
-        return list(raw.cat.categories)
-    present = raw.dropna()
-    if pd.api.types.is_numeric_dtype(present):
-        return sorted(present.unique().tolist())
-    return sorted(present.unique().tolist(), key=natural_key)
-
-
-def _prepare(
-    data: pd.DataFrame,
-    *,
-    subject: str,
-    arm: str,
-    visit: str,
-    outcome: str,
-    baseline: str | None,
-    site: str | None,
-    reference_arm: str | None,
-    visit_levels: Sequence[object] | None,
-) -> _Design:
-    roles = {"subject": subject, "arm": arm, "visit": visit, "outcome": outcome}
-    if baseline is not None:
-        roles["baseline"] = baseline
-    if site is not None:
-        roles["site"] = site
-    for role, column in roles.items():
-        if column not in data.columns:
-            available = ", ".join(map(str, data.columns))
-            raise AnalysisDataError(
-                f"{role} column not found (columns: {available})", field=str(column)
-            )
-    frame = data[list(dict.fromkeys(roles.values()))].copy()
-    for column in (subject, arm, visit):
-        missing = int(frame[column].isna().sum())
-        if missing:
-            raise AnalysisDataError(f"{missing} row(s) have no value", field=column)
-
-    y_all = _numeric(frame, outcome)
-    levels = _visit_levels(frame[visit], visit_levels)
-    level_labels = [_label(v) for v in levels]
-    if len(set(level_labels)) != len(level_labels):
-        raise AnalysisDataError("visit levels are not unique", field=visit)
-    visit_index = {v: j for j, v in enumerate(levels)}
-    unknown = ~frame[visit].isin(levels)
-    if unknown.any():
-        row = unknown.idxmax()
-        raise AnalysisDataError(
-            f"row {row} has visit {frame[visit][row]!r}, not among the visit levels", field=visit
-        )
-
-    keep = y_all.notna().to_numpy().copy()
-    covariate_values: dict[str, pd.Series] = {}
-    if baseline is not None:
-        covariate_values["baseline"] = _numeric(frame, baseline)
-        keep &= covariate_values["baseline"].notna().to_numpy()
-    if site is not None:
-        keep &= frame[site].notna().to_numpy()
-    excluded = int((~keep).sum())
-
-    observed_visits = set(frame[visit][y_all.notna()])
-    for v, lab in zip(levels, level_labels, strict=True):
-        if v not in observed_visits:
-            raise AnalysisDataError(f"visit {lab!r} has no outcome data", field=visit)
-
-    frame = frame[keep]
-    if frame.empty:
-        raise AnalysisDataError("no rows with a value for every model variable", field=outcome)
-    y = y_all[keep].to_numpy()
-    arm_labels = frame[arm].map(_label)
-    arms = sorted(arm_labels.unique().tolist())
-    if len(arms) < 2:
-        raise AnalysisDataError(
-            f"only one arm ({arms[0]!r}) has data; at least two are needed", field=arm
-        )
-    if reference_arm is None:
-        reference_arm = arms[0]
-    elif reference_arm not in arms:
-        raise AnalysisDataError(
-            f"reference arm {reference_arm!r} not found (arms: {', '.join(arms)})", field=arm
-        )
-    arms = [reference_arm] + [a for a in arms if a != reference_arm]
-
-    subject_codes, _ = pd.factorize(frame[subject].map(_label))
-    visit_codes = frame[visit].map(visit_index).to_numpy().astype(int)
-    n_visits = len(levels)
-    key = subject_codes.astype(np.int64) * n_visits + visit_codes
-    if np.unique(key).size != key.size:
-        dup = pd.Series(key).duplicated().to_numpy()
-        row = frame.index[dup.argmax()]
-        raise AnalysisDataError(
-            f"subject {frame[subject][row]!r} has more than one row at visit "
-            f"{level_labels[visit_codes[dup.argmax()]]!r}",
-            field=visit,
-        )
-    arm_per_subject = pd.Series(arm_labels.to_numpy()).groupby(subject_codes).nunique()
-    if (arm_per_subject > 1).any():
-        code = int(arm_per_subject.idxmax())
-        name = frame[subject].to_numpy()[np.flatnonzero(subject_codes == code)[0]]
-        raise AnalysisDataError(f"subject {name!r} appears in more than one arm", field=arm)
-
-    arm_codes = arm_labels.map({a: i for i, a in enumerate(arms)}).to_numpy()
-    cells = pd.crosstab(arm_codes, visit_codes)
-    for i, a in enumerate(arms):
-        for j, lab in enumerate(level_labels):
-            count = cells.at[i, j] if (i in cells.index and j in cells.columns) else 0
-            if count == 0:
-                raise AnalysisDataError(
-                    f"arm {a!r} has no outcome data at visit {lab!r}", field=visit
-                )
-
-    sites: list[str] = []
-    site_codes = None
-    if site is not None:
-        site_labels = frame[site].map(_label)
-        sites = sorted(site_labels.unique().tolist())
-        site_codes = site_labels.map({s: i for i, s in enumerate(sites)}).to_numpy()
-
-    columns: list[np.ndarray] = [np.ones(len(frame))]
-    names = ["intercept"]
-    baseline_mean = None
-    if baseline is not None:
-        b = covariate_values["baseline"][keep].to_numpy()
-        baseline_mean = float(b.mean())
-        columns.append(b)
-        names.append("baseline")
-    for i, a in enumerate(arms[1:], start=1):
-        columns.append((arm_codes == i).astype(float))
-        names.append(f"arm[{a}]")
-    for j, lab in enumerate(level_labels[1:], start=1):
-        columns.append((visit_codes == j).astype(float))
-        names.append(f"visit[{lab}]")
-    if site_codes is not None:
-        for s_i, s in enumerate(sites[1:], start=1):
-            columns.append((site_codes == s_i).astype(float))
-            names.append(f"site[{s}]")
-    for j, lab in enumerate(level_labels[1:], start=1):
-        for i, a in enumerate(arms[1:], start=1):
-            columns.append(((arm_codes == i) & (visit_codes == j)).astype(float))
-            names.append(f"arm[{a}]:visit[{lab}]")
-    x = np.column_stack(columns)
-    _check_rank(x, names)
-    return _Design(
-        names=names,
-        x=x,
-        y=y,
-        subject_codes=subject_codes,
-        visit_codes=visit_codes,
-        arms=arms,
-        visits=level_labels,
-        sites=sites,
-        baseline_mean=baseline_mean,
-        excluded_rows=excluded,
-    )
-
-
-def _check_rank(x: np.ndarray, names: list[str]) -> None:
-    scale = np.sqrt((x * x).sum(axis=0))
-    scale[scale == 0] = 1.0
-    xs = x / scale
-    if np.linalg.matrix_rank(xs) == x.shape[1]:
-        return
-    for k in range(1, x.shape[1] + 1):
-        if np.linalg.matrix_rank(xs[:, :k]) < k:
-            raise AnalysisDataError(
-                f"the model term {names[k - 1]!r} is collinear with earlier terms "
-                "(for example a covariate that is constant, or a site with one arm only)",
-                field=names[k - 1],
-            )
-
-
-def _patterns(design: _Design, n_visits: int) -> list[_Pattern]:
-    n_subjects = int(design.subject_codes.max()) + 1
-    masks = np.zeros(n_subjects, dtype=np.int64)
-    np.add.at(masks, design.subject_codes, np.left_shift(1, design.visit_codes))
-    row_mask = masks[design.subject_codes]
-    order = np.lexsort((design.visit_codes, design.subject_codes, row_mask))
-    x, y, row_mask = design.x[order], design.y[order], row_mask[order]
-    p = x.shape[1]
-    out = []
-    bounds = np.flatnonzero(np.diff(row_mask)) + 1
-    for start, stop in zip(
-        np.concatenate([[0], bounds]), np.concatenate([bounds, [len(y)]]), strict=True
-    ):
-        mask = int(row_mask[start])
-        visits = np.array([j for j in range(n_visits) if mask >> j & 1])
-        t = visits.size
-        xp = x[start:stop].reshape(-1, t, p)
-        yp = y[start:stop].reshape(-1, t)
-        flat = xp.reshape(xp.shape[0], t * p)
-        xx = (flat.T @ flat).reshape(t, p, t, p).transpose(0, 2, 1, 3).copy()
-        xy = (flat.T @ yp).reshape(t, p, t).transpose(0, 2, 1).copy()
-        out.append(_Pattern(visits=visits, x=xp, y=yp, xx=xx, xy=xy))
-    return out
-
-
-# --------------------------------------------------------------------------------------------
 # The REML objective
 # --------------------------------------------------------------------------------------------
 
@@ -599,10 +341,10 @@ class _Evaluation:
 
 
 class _Model:
-    def __init__(self, design: _Design, structure: _Structure) -> None:
+    def __init__(self, design: Design, structure: _Structure) -> None:
         self.design = design
         self.structure = structure
-        self.patterns = _patterns(design, structure.t)
+        self.patterns = patterns(design, structure.t)
         self.n, self.p = design.x.shape
         self.constant = -0.5 * (self.n - self.p) * _LOG_2PI
         self.theta = np.zeros(structure.n_params)
@@ -723,7 +465,8 @@ class _Model:
         return Convergence(True, iterations, grad_norm, "converged")
 
     def finish(self) -> _Evaluation:
-        ev = self.evaluate(self.theta)
+        """Fixed effects, their covariance and its derivatives at the fitted θ."""
+        ev = self.evaluate(self.theta, gradient=False)
         assert ev is not None
         self.beta = ev.beta
         self.vcov = np.linalg.inv(ev.w)
@@ -764,12 +507,11 @@ class _Model:
         return 2.0 * var * var / denom
 
 
-def _start_covariance(design: _Design, n_visits: int) -> np.ndarray:
+def _start_covariance(design: Design, n_visits: int) -> np.ndarray:
     """Pairwise-available covariance of OLS residuals, made positive definite."""
     beta, *_ = np.linalg.lstsq(design.x, design.y, rcond=None)
     resid = design.y - design.x @ beta
-    n_subjects = int(design.subject_codes.max()) + 1
-    grid = np.full((n_subjects, n_visits), np.nan)
+    grid = np.full((design.n_subjects, n_visits), np.nan)
     grid[design.subject_codes, design.visit_codes] = resid
     cov = pd.DataFrame(grid).cov(min_periods=2).to_numpy()
     var = np.nanvar(grid, axis=0)
@@ -787,11 +529,8 @@ def _start_covariance(design: _Design, n_visits: int) -> np.ndarray:
     return corr * np.outer(sd, sd)
 
 
-def _check_pairs(design: _Design, n_visits: int) -> None:
-    n_subjects = int(design.subject_codes.max()) + 1
-    seen = np.zeros((n_subjects, n_visits))
-    seen[design.subject_codes, design.visit_codes] = 1.0
-    together = seen.T @ seen
+def _check_pairs(design: Design, n_visits: int) -> None:
+    together = co_observed(design, n_visits)
     for j in range(n_visits):
         for k in range(j + 1, n_visits):
             if together[j, k] == 0:
@@ -838,17 +577,8 @@ def fit_mmrm(
         )
     if not 0.0 < confidence < 1.0:
         raise AnalysisDataError("must be between 0 and 1", field="confidence")
-    design = _prepare(
-        data,
-        subject=subject,
-        arm=arm,
-        visit=visit,
-        outcome=outcome,
-        baseline=baseline,
-        site=site,
-        reference_arm=reference_arm,
-        visit_levels=visit_levels,
-    )
+    roles = Roles(subject, arm, visit, outcome, baseline=baseline, site=site)
+    design = prepare(data, roles, reference_arm=reference_arm, visit_levels=visit_levels)
     n_visits = len(design.visits)
     if n_visits < 2:
         raise AnalysisDataError("at least two visits with data are needed", field=visit)
@@ -944,7 +674,7 @@ def _assemble(
         sites=tuple(design.sites),
         baseline=baseline,
         baseline_mean=design.baseline_mean,
-        n_subjects=int(design.subject_codes.max()) + 1,
+        n_subjects=design.n_subjects,
         n_observations=n_obs,
         excluded_rows=design.excluded_rows,
         confidence=confidence,

@@ -101,7 +101,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _num(value: float, digits: int = 2) -> str:
+def _num(value: float | None, digits: int = 2) -> str:
     if value is None or not math.isfinite(value):
         return "—"
     return f"{value:.{digits}f}"
@@ -174,7 +174,7 @@ def render_report(result: MMRMResult, observed: list[dict[str, Any]]) -> str:
         ],
     )
     last = result.visits[-1]
-    lines += ["", f"Effect size at {last}"]
+    lines += ["", f"Effect size at visit {last}"]
     for d in result.differences:
         if d.visit == last:
             lines.append(

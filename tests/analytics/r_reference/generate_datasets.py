@@ -7,6 +7,7 @@ The output CSVs are committed; rerunning reproduces them (fixed seeds).
   depends on the last observed change (missing at random).
 * ``intermittent.csv``: three arms, three sites, four visits, intermittently missed visits
   plus some dropout.
+* ``docs/examples/mmrm-example.csv``: the small two-arm example shown in ``docs/analytics.md``.
 """
 
 from __future__ import annotations
@@ -83,9 +84,32 @@ def intermittent(seed: int = 20240612) -> pd.DataFrame:
     )
 
 
+def documentation_example(seed: int = 20240614) -> pd.DataFrame:
+    """Small two-arm CAPS-5 example for docs/analytics.md (weeks 6, 12, 18; dropout)."""
+    rng = np.random.default_rng(seed)
+    weeks = [6, 12, 18]
+    means = {"placebo": np.array([-6.0, -10.0, -13.0]), "mdma": np.array([-10.0, -18.0, -23.0])}
+    cov = _covariance([9.0, 10.0, 11.5], 0.7, rng)
+    rows = []
+    for arm, mu in means.items():
+        for i in range(24):
+            client = f"{arm[0].upper()}{i + 1:02d}"
+            base = float(np.clip(rng.normal(44.0, 6.0), 35, 70))
+            y = mu - 0.3 * (base - 44.0) + rng.multivariate_normal(np.zeros(3), cov)
+            for j, week in enumerate(weeks):
+                total = int(np.clip(round(base + y[j]), 0, 80))
+                rows.append((client, arm, week, round(base), total - round(base)))
+                if j < 2 and rng.uniform() < (0.08 if arm == "mdma" else 0.15):
+                    break
+    return pd.DataFrame(rows, columns=["client", "arm", "week", "caps5_baseline", "caps5_change"])
+
+
 def main() -> None:
     monotone().to_csv(HERE / "monotone.csv", index=False)
     intermittent().to_csv(HERE / "intermittent.csv", index=False)
+    docs = HERE.parents[2] / "docs" / "examples"
+    docs.mkdir(parents=True, exist_ok=True)
+    documentation_example().to_csv(docs / "mmrm-example.csv", index=False)
 
 
 if __name__ == "__main__":
