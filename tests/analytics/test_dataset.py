@@ -61,7 +61,8 @@ def test_baseline_and_change(records: list[OutcomeRecord]) -> None:
     assert frame.loc[("ada", "baseline"), "change"] == 0.0
     assert bool(frame.loc[("ada", "baseline"), "is_baseline"])
     assert not bool(frame.loc[("ada", "week8"), "is_baseline"])
-    assert frame.loc[("cleo", "screening"), "change"] == 4.0
+    assert frame.loc[("cleo", "screening"), "baseline"] == 46.0
+    assert pd.isna(frame.loc[("cleo", "screening"), "change"])  # before the baseline visit
     assert pd.isna(frame.loc[("dev", "week8"), "baseline"])
     assert pd.isna(frame.loc[("dev", "week8"), "change"])
     assert frame.loc[("ben", "week18"), "baseline_diagnosis"] is True

@@ -24,10 +24,18 @@ from mendwell.analytics.summaries import (
     wilson_interval,
 )
 
-ORDER = {"baseline": 1, "week8": 3, "week18": 5}
+ORDER = {"screening": 0, "baseline": 1, "week8": 3, "week18": 5}
 # client: arm, {visit: (total, meets diagnosis)}
 COHORT = {
-    "ada": ("active", {"baseline": (44, True), "week8": (30, True), "week18": (18, False)}),
+    "ada": (
+        "active",
+        {
+            "screening": (47, True),
+            "baseline": (44, True),
+            "week8": (30, True),
+            "week18": (18, False),
+        },
+    ),
     "ben": ("active", {"baseline": (40, True), "week18": (20, False)}),  # missed week8
     "eve": ("active", {"baseline": (38, True), "week8": (33, True)}),  # left after week8
     "cleo": ("placebo", {"baseline": (46, True), "week8": (41, True), "week18": (39, True)}),
@@ -50,7 +58,7 @@ def cohort() -> pd.DataFrame:
             visit_order=ORDER[visit],
             instrument="caps5",
             total=float(total),
-            assessed=date(2024, 1, ORDER[visit]),
+            assessed=date(2024, 1, 1 + ORDER[visit]),
             diagnosis=dx,
         )
         for client, (arm, visits) in COHORT.items()
@@ -99,6 +107,7 @@ def test_responders_drop_of_at_least_threshold(cohort: pd.DataFrame) -> None:
 
 def test_responders_with_missing_counted_as_failures(cohort: pd.DataFrame) -> None:
     table = responder_rates(cohort, threshold=10, missing_as_failure=True)
+    assert set(table["visit"]) == {"week8", "week18"}  # no rows for screening or baseline
     assert tuple(row(table, "active", "week8")[["n", "events"]]) == (3, 1)
     assert tuple(row(table, "active", "week18")[["n", "events"]]) == (3, 2)
     assert tuple(row(table, "placebo", "week18")[["n", "events"]]) == (3, 1)
@@ -139,6 +148,7 @@ def test_remission_needs_a_criterion() -> None:
 
 def test_completion_and_dropout(cohort: pd.DataFrame) -> None:
     table = completion_by_visit(cohort)
+    assert list(table["visit"].unique()) == ["week8", "week18"]
     columns = ["enrolled", "assessed", "missed", "dropped_out", "intermittent"]
     assert tuple(row(table, "active", "week8")[columns]) == (3, 2, 1, 0, 1)  # ben back at 18
     assert tuple(row(table, "active", "week18")[columns]) == (3, 2, 1, 1, 0)  # eve left

@@ -15,7 +15,8 @@ visit_order    int                          position of the visit in the schedul
 instrument     str                          instrument identifier, e.g. ``caps5``
 total          float                        instrument total score at this visit
 baseline       float (NaN if none)          total at the client's baseline visit, same instrument
-change         float (NaN if no baseline)   ``total − baseline``
+change         float                        ``total − baseline``; NaN without a baseline and
+                                            at visits before the baseline visit
 assessed       datetime.date                date of the assessment
 diagnosis      object: True/False/None      meets diagnostic criteria at this visit, if rated
 baseline_diagnosis object: True/False/None  the same at the baseline visit
@@ -167,10 +168,12 @@ def build_long_dataset(
             baselines[(row["client"], row["instrument"])] = (row["total"], row["diagnosis"])
 
     for row in rows:
-        base = baselines.get((row["client"], row["instrument"]))
+        key = (row["client"], row["instrument"])
+        base = baselines.get(key)
         row["baseline"] = base[0] if base else math.nan
         row["baseline_diagnosis"] = base[1] if base else None
-        row["change"] = row["total"] - row["baseline"]
+        before = base is not None and row["visit_order"] < order_of[baseline_label(row["client"])]
+        row["change"] = math.nan if before else row["total"] - row["baseline"]
         row["is_baseline"] = row["visit"] == baseline_label(row["client"])
 
     frame = pd.DataFrame(rows)

@@ -80,8 +80,12 @@ def _post_baseline(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _groups(frame: pd.DataFrame, by: Sequence[str], visit: str) -> list[tuple[tuple, str]]:
-    levels = visit_levels(frame, visit)
+def _groups(
+    frame: pd.DataFrame, by: Sequence[str], visit: str, rows: pd.Series | None = None
+) -> list[tuple[tuple, str]]:
+    """Every group × visit, visits in schedule order; only visits with ``rows`` if given."""
+    present = set(frame.loc[rows if rows is not None else frame.index, visit].astype(str))
+    levels = [v for v in visit_levels(frame, visit) if v in present]
     keys = (
         sorted({tuple(str(v) for v in row) for row in frame[list(by)].itertuples(index=False)})
         if by
@@ -128,7 +132,7 @@ def _rates(
     enrolled: dict[tuple, int] | None = None,
 ) -> pd.DataFrame:
     out = []
-    for key, v in _groups(frame, by, visit):
+    for key, v in _groups(frame, by, visit, eligible):
         mask = _select(frame, by, key, visit, v) & eligible
         events = int((mask & event).sum())
         n = int(mask.sum()) if enrolled is None else enrolled.get(key, 0)
@@ -293,6 +297,9 @@ def completion_by_visit(
         if "is_baseline" in frame.columns
         else set()
     )
+    # Visits up to the (earliest) baseline visit are not follow-up visits.
+    first_follow_up = min((position[v] for v in baseline_visits), default=-1) + 1
+    follow_up = [v for v in levels[first_follow_up:] if v not in baseline_visits]
     out = []
     group_clients = (
         enrolled_rows.groupby(list(by), observed=True)[client].unique()
@@ -303,9 +310,7 @@ def completion_by_visit(
         key_t = tuple(str(k) for k in key) if isinstance(key, tuple) else (str(key),)
         client_set = set(clients)
         n = len(client_set)
-        for v in levels:
-            if v in baseline_visits:
-                continue
+        for v in follow_up:
             at_visit = assessed_rows[
                 (assessed_rows[visit].astype(str) == v) & assessed_rows[client].isin(client_set)
             ]
