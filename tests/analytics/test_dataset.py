@@ -150,3 +150,52 @@ def test_inconsistent_visit_order_is_rejected(records: list[OutcomeRecord]) -> N
     shared = record("ben", "week8", 30.0).__dict__ | {"visit": "week9"}
     with pytest.raises(AnalysisDataError, match="share order 3"):
         build_long_dataset([*records, shared], baseline_visit="baseline")
+
+
+def test_records_to_mmrm_end_to_end() -> None:
+    """From scored assessments to an MMRM, the way the storage layer will call it."""
+    import numpy as np
+
+    from mendwell.analytics.dataset import follow_up_rows
+    from mendwell.analytics.mmrm import fit_mmrm
+
+    rng = np.random.default_rng(8)
+    schedule = {"screening": 0, "baseline": 1, "week8": 3, "week12": 4, "week18": 5}
+    records = []
+    for i in range(40):
+        arm = "mdma" if i % 2 else "placebo"
+        start = rng.normal(44, 6)
+        for visit, order in schedule.items():
+            if order == 5 and i % 7 == 0:
+                continue  # missed the last visit
+            drop = 0.0 if order <= 1 else (order - 1) * (2.5 if arm == "mdma" else 1.5)
+            records.append(
+                OutcomeRecord(
+                    client=f"c{i:02d}",
+                    site="site-a",
+                    protocol="mdma-at-phase3",
+                    substance="mdma",
+                    arm=arm,
+                    visit=visit,
+                    visit_order=order,
+                    instrument="caps5",
+                    total=float(round(start - drop + rng.normal(0, 4))),
+                    assessed=date(2024, 1, 1 + order),
+                )
+            )
+    frame = build_long_dataset(records, baseline_visit="baseline")
+    rows = follow_up_rows(frame, "caps5")
+    assert set(rows["visit"].astype(str)) == {"week8", "week12", "week18"}
+    result = fit_mmrm(
+        rows,
+        subject="client",
+        arm="arm",
+        visit="visit",
+        outcome="change",
+        baseline="baseline",
+        reference_arm="placebo",
+    )
+    assert result.visits == ("week8", "week12", "week18")
+    assert result.n_subjects == 40
+    assert result.n_observations == 40 * 3 - 6
+    assert result.convergence.converged

@@ -1,6 +1,11 @@
 """Pure outcome statistics: change scores, responder rates, MMRM, effect sizes."""
 
-from mendwell.analytics.dataset import OutcomeRecord, build_long_dataset, visit_levels
+from mendwell.analytics.dataset import (
+    OutcomeRecord,
+    build_long_dataset,
+    follow_up_rows,
+    visit_levels,
+)
 from mendwell.analytics.effect_sizes import (
     EffectSize,
     cohens_d,
@@ -32,6 +37,7 @@ __all__ = [
     "completion_by_visit",
     "effect_size_from_samples",
     "fit_mmrm",
+    "follow_up_rows",
     "hedges_g",
     "loss_of_diagnosis_rates",
     "paired_d",

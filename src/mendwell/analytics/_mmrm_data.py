@@ -103,9 +103,10 @@ def numeric(frame: pd.DataFrame, column: str) -> pd.Series:
 def _visit_levels(raw: pd.Series, levels: Sequence[object] | None) -> list[object]:
     if levels is not None:
         return list(levels)
-    if isinstance(raw.dtype, pd.CategoricalDtype):
-        return list(raw.cat.categories)
     present = raw.dropna()
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        used = set(present)
+        return [c for c in raw.cat.categories if c in used]
     if pd.api.types.is_numeric_dtype(present):
         return sorted(present.unique().tolist())
     return sorted(present.unique().tolist(), key=natural_key)

@@ -24,8 +24,8 @@ is_baseline    bool                         this row is the client's baseline vi
 ============== ============================ ===================================================
 
 Rows are sorted by client, instrument and visit order. The baseline row is kept (its change is
-0), so completion counts can see every enrolled client; analyses of change select the rows
-with ``~is_baseline``.
+0), so completion counts can see every enrolled client; analyses of change use
+:func:`follow_up_rows`.
 """
 
 from __future__ import annotations
@@ -205,3 +205,11 @@ def visit_levels(frame: pd.DataFrame, visit: str = "visit") -> list[str]:
         pairs = frame[[visit, "visit_order"]].drop_duplicates().sort_values("visit_order")
         return [str(v) for v in pairs[visit]]
     return sorted(str(v) for v in column.dropna().unique())
+
+
+def follow_up_rows(frame: pd.DataFrame, instrument: str | None = None) -> pd.DataFrame:
+    """Rows after the baseline visit that have a change (optionally for one instrument)."""
+    rows = frame[~frame["is_baseline"].astype(bool) & frame["change"].notna()]
+    if instrument is not None:
+        rows = rows[rows["instrument"] == instrument]
+    return rows.reset_index(drop=True)

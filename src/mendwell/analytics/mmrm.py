@@ -563,12 +563,12 @@ def fit_mmrm(
 ) -> MMRMResult:
     """Fit an MMRM to long-format data (one row per subject and visit) by REML.
 
-    Visit order comes from ``visit_levels`` if given, else the categories of a categorical
-    column, else numeric order, else natural text order (``week2`` before ``week12``). The
-    reference arm defaults to the first arm in sorted order. Rows with a missing outcome are
-    missing visits; rows with a missing baseline or site are excluded and counted in
-    ``excluded_rows``. LS means put the baseline covariate at its mean over the analysed rows
-    and weight sites equally.
+    Visit order comes from ``visit_levels`` if given, else the categories (those present) of
+    a categorical column, else numeric order, else natural text order (``week2`` before
+    ``week12``). The reference arm defaults to the first arm in sorted order. Rows with a
+    missing outcome are missing visits; rows with a missing baseline or site are excluded and
+    counted in ``excluded_rows``. LS means put the baseline covariate at its mean over the
+    analysed rows and weight sites equally.
     """
     if covariance not in _STRUCTURES:
         raise AnalysisDataError(
