@@ -162,18 +162,22 @@ def build_long_dataset(
             return baseline_visit
         return baseline_visit.get(client)
 
-    baselines: dict[tuple[str, str], tuple[float, bool | None]] = {}
+    # (client, instrument) -> (baseline total, baseline diagnosis, baseline visit order)
+    baselines: dict[tuple[str, str], tuple[float, bool | None, int]] = {}
     for row in rows:
         if row["visit"] == baseline_label(row["client"]):
-            baselines[(row["client"], row["instrument"])] = (row["total"], row["diagnosis"])
+            baselines[(row["client"], row["instrument"])] = (
+                row["total"],
+                row["diagnosis"],
+                row["visit_order"],
+            )
 
     for row in rows:
-        key = (row["client"], row["instrument"])
-        base = baselines.get(key)
+        base = baselines.get((row["client"], row["instrument"]))
         row["baseline"] = base[0] if base else math.nan
         row["baseline_diagnosis"] = base[1] if base else None
-        before = base is not None and row["visit_order"] < order_of[baseline_label(row["client"])]
-        row["change"] = math.nan if before else row["total"] - row["baseline"]
+        before_baseline = base is not None and row["visit_order"] < base[2]
+        row["change"] = math.nan if before_baseline else row["total"] - row["baseline"]
         row["is_baseline"] = row["visit"] == baseline_label(row["client"])
 
     frame = pd.DataFrame(rows)
