@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mendwell.commands import audit, backup, knowledge, protocols, server, users
+from mendwell.commands import analyze, audit, backup, knowledge, protocols, server, users
 
 app = typer.Typer(
     help="Mendwell: clinical records for psychedelic-assisted therapy programs.",
@@ -20,6 +20,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(audit.app, name="audit")
 app.add_typer(knowledge.app, name="knowledge")
 app.add_typer(protocols.app, name="protocols")
+app.add_typer(analyze.app, name="analyze")
 
 
 def main() -> None:
