@@ -1,0 +1,89 @@
+"""What treatment courses need to know from safety screening and safety alerts.
+
+Courses rely on two neighbouring records, read only through this module:
+
+* ``screening_facts(db, client_id)``: the client's screening decision in force (the latest signed
+  screening), with its signing time, the substance and protocol it was evaluated for, and the
+  earliest safe dosing date of every medication being washed out. It reads
+  ``mendwell.queries.screening.latest_signed_screening`` (the screening module's contract).
+* ``open_alert_counts(db, client_ids)``: how many safety alerts are open per client, from
+  ``mendwell.queries.measures.open_alert_counts``.
+
+An installation without one of those modules answers "nothing signed" (enrolment is then refused
+and says why) and "alerts unavailable" (``None``); nothing is ever invented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import import_module
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class WashoutFact:
+    medication: str
+    earliest_dosing_date: date
+
+
+@dataclass(frozen=True)
+class ScreeningFacts:
+    """The screening decision a course relies on."""
+
+    screening_id: int
+    decision: str  # "eligible" | "ineligible" | "deferred"
+    signed_at: datetime
+    signed_by: str
+    substance: str | None
+    protocol_id: str | None
+    earliest_dosing_date: date | None
+    washout: tuple[WashoutFact, ...] = ()
+
+    def as_record(self) -> dict[str, Any]:
+        """What a course stores about the screening it was enrolled on."""
+        return {
+            "screening_id": self.screening_id,
+            "decision": self.decision,
+            "signed_at": self.signed_at.isoformat(),
+            "signed_by": self.signed_by,
+            "substance": self.substance,
+            "protocol_id": self.protocol_id,
+        }
+
+
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    """A function from a module that may not be part of this installation."""
+    try:
+        return getattr(import_module(module), name)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError):
+        return None
+
+
+def screening_facts(db: Session, client_id: int) -> ScreeningFacts | None:
+    """The latest signed screening of the client, or None when none is signed."""
+    latest = _optional("mendwell.queries.screening", "latest_signed_screening")
+    signed = latest(db, client_id) if latest is not None else None
+    if signed is None:
+        return None
+    return ScreeningFacts(
+        screening_id=signed.screening_id,
+        decision=str(getattr(signed.decision, "value", signed.decision)),
+        signed_at=signed.signed_at,
+        signed_by=signed.signed_by,
+        substance=signed.substance,
+        protocol_id=signed.protocol_id,
+        earliest_dosing_date=signed.earliest_dosing_date,
+        washout=tuple(WashoutFact(w.medication, w.earliest_dosing_date) for w in signed.washout),
+    )
+
+
+def open_alert_counts(db: Session, client_ids: Iterable[int]) -> dict[int, int] | None:
+    """Open safety alerts per client (clients without any are left out); None if unavailable."""
+    counts = _optional("mendwell.queries.measures", "open_alert_counts")
+    if counts is None:
+        return None
+    return dict(counts(db, list(client_ids)))
