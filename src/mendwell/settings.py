@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -62,12 +62,42 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Public address of this Mendwell, used in links sent to clients.",
     )
+    smtp_host: str | None = Field(
+        default=None,
+        description="Mail server for emailing self-report links to clients; unset: Mendwell "
+        "sends no email (links can still be copied).",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Port of the mail server.")
+    smtp_username: str | None = Field(
+        default=None, description="User name at the mail server; unset: no authentication."
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, description="Password at the mail server (with MENDWELL_SMTP_USERNAME)."
+    )
+    smtp_from: str | None = Field(
+        default=None,
+        description="Sender address of emails, e.g. Northside Clinic <no-reply@clinic.example>; "
+        "required with MENDWELL_SMTP_HOST.",
+        validate_default=True,
+    )
+    smtp_starttls: bool = Field(
+        default=True,
+        description="Upgrade the connection with STARTTLS before signing in and sending. Turn "
+        "off only for a mail relay on the same machine.",
+    )
 
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str | None) -> str | None:
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _mail_needs_sender(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("smtp_host") and not value:
+            raise ValueError("a sender address is required with MENDWELL_SMTP_HOST")
         return value
 
     @property

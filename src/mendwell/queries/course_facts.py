@@ -55,7 +55,7 @@ class ScreeningFacts:
         }
 
 
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
+def optional_feature(module: str, name: str) -> Callable[..., Any] | None:
     """A function from a module that may not be part of this installation."""
     try:
         return getattr(import_module(module), name)  # type: ignore[no-any-return]
@@ -65,7 +65,7 @@ def _optional(module: str, name: str) -> Callable[..., Any] | None:
 
 def screening_facts(db: Session, client_id: int) -> ScreeningFacts | None:
     """The latest signed screening of the client, or None when none is signed."""
-    latest = _optional("mendwell.queries.screening", "latest_signed_screening")
+    latest = optional_feature("mendwell.queries.screening", "latest_signed_screening")
     signed = latest(db, client_id) if latest is not None else None
     if signed is None:
         return None
@@ -83,7 +83,7 @@ def screening_facts(db: Session, client_id: int) -> ScreeningFacts | None:
 
 def open_alert_counts(db: Session, client_ids: Iterable[int]) -> dict[int, int] | None:
     """Open safety alerts per client (clients without any are left out); None if unavailable."""
-    counts = _optional("mendwell.queries.measures", "open_alert_counts")
+    counts = optional_feature("mendwell.queries.measures", "open_alert_counts")
     if counts is None:
         return None
     return dict(counts(db, list(client_ids)))
