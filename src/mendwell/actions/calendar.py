@@ -45,3 +45,14 @@ def revoke_feed_token(ctx: ActionContext, token_id: int) -> CalendarFeedToken:
             row.revoked_at = ctx.now
         audit.record(ctx, action="revoke", entity_type=ENTITY, entity_id=row.id)
     return row
+
+
+def record_feed_read(ctx: ActionContext, feed: CalendarFeedToken, events: int) -> None:
+    """A calendar application fetched the feed: an access to client visit data, audited."""
+    audit.record(
+        ctx,
+        action="view",
+        entity_type="calendar_feed",
+        entity_id=feed.id,
+        detail={"events": events},
+    )

@@ -33,7 +33,8 @@ from mendwell.clinical.protocols.schedule import plan_schedule, shifted_visits
 from mendwell.clinical.protocols.schema import Protocol, shipped_protocols
 from mendwell.clinical.registry import ClientStatus
 from mendwell.permissions import Permission
-from mendwell.queries.course_facts import ScreeningFacts, screening_facts
+from mendwell.queries import course_facts
+from mendwell.queries.course_facts import ScreeningFacts
 from mendwell.queries.courses import (
     active_course,
     get_visible_course,
@@ -461,7 +462,7 @@ def enrol(ctx: ActionContext, client_id: int, data: EnrolInput) -> Course:
     anchor = data.anchor_date or today
     if anchor > today:
         raise InvalidInput.single("anchor_date", "cannot be in the future")
-    screening = screening_facts(ctx.db, client.id)
+    screening = course_facts.screening_facts(ctx.db, client.id)
     signed_on = site_today(site, screening.signed_at) if screening else None
     problems = enrolment_problems(
         protocol, screening, anchor, signed_on, active_course(ctx.db, client.id) is not None

@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from mendwell.actions.context import Actor
 from mendwell.actions.errors import NotFound
-from mendwell.clinical.courses import CourseStatus
+from mendwell.clinical.courses import CourseStatus, is_due, is_overdue
 from mendwell.clinical.protocols.schema import (
     PROTOCOL_DIR,
     Measure,
@@ -22,7 +22,21 @@ from mendwell.clinical.protocols.schema import (
 )
 from mendwell.permissions import Permission
 from mendwell.queries.scope import client_visibility
-from mendwell.store.models import Client, Course, CourseVisit, ProtocolDefinition, Site
+from mendwell.store.models import (
+    Client,
+    Consent,
+    Course,
+    CourseVisit,
+    GateCheck,
+    GateOverride,
+    MeasureLink,
+    PregnancyTest,
+    ProtocolDefinition,
+    SessionNote,
+    Site,
+    User,
+    VisitChange,
+)
 
 
 def site_today(site: Site, now: datetime) -> date:
@@ -168,3 +182,116 @@ def in_window(visit: CourseVisit) -> bool | None:
     if day is None:
         return None
     return visit.earliest_date <= day <= visit.latest_date
+
+
+def measure_label(m: Measure) -> str:
+    who = {"blinded_rater": " (rater)", "clinician": " (clinician)"}.get(m.completed_by, "")
+    when = "" if m.timing == "any" else f" ({m.timing.replace('-', ' ')})"
+    return m.instrument + who + when
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """One visit as the schedule shows it."""
+
+    visit: CourseVisit
+    measures: tuple[str, ...]
+    self_report: tuple[str, ...]
+    in_window: bool | None
+    due: bool
+    overdue: bool
+    note: SessionNote | None
+    link: MeasureLink | None
+
+
+def schedule_rows(
+    db: Session, actor: Actor, course: Course, protocol: Protocol, today: date
+) -> list[ScheduleRow]:
+    """The visits this actor may see, with measures, window, note and link state."""
+    visits = visible_visits(actor, course, protocol)
+    ids = [v.id for v in visits]
+    notes: dict[int, SessionNote] = {}
+    if actor.can(Permission.NOTE_VIEW, course.site_id) and ids:
+        notes = {
+            n.course_visit_id: n
+            for n in db.scalars(select(SessionNote).where(SessionNote.course_visit_id.in_(ids)))
+        }
+    links: dict[int, MeasureLink] = {}
+    if actor.can(Permission.MEASURE_VIEW, course.site_id) and ids:
+        for link in db.scalars(
+            select(MeasureLink).where(MeasureLink.course_visit_id.in_(ids)).order_by(MeasureLink.id)
+        ):
+            links[link.course_visit_id] = link
+    return [
+        ScheduleRow(
+            visit=v,
+            measures=tuple(measure_label(m) for m in visit_measures(protocol, v.visit_id)),
+            self_report=tuple(self_report_instruments(protocol, v.visit_id)),
+            in_window=in_window(v),
+            due=is_due(v, today),
+            overdue=is_overdue(v, today),
+            note=notes.get(v.id),
+            link=links.get(v.id),
+        )
+        for v in visits
+    ]
+
+
+def visit_history(db: Session, visit: CourseVisit) -> list[VisitChange]:
+    return list(
+        db.scalars(
+            select(VisitChange)
+            .where(VisitChange.course_visit_id == visit.id)
+            .order_by(VisitChange.id.desc())
+        )
+    )
+
+
+def course_consents(db: Session, course: Course) -> list[Consent]:
+    return list(
+        db.scalars(
+            select(Consent)
+            .where(
+                Consent.client_id == course.client_id,
+                or_(Consent.course_id == course.id, Consent.course_id.is_(None)),
+            )
+            .order_by(Consent.given_on.desc(), Consent.id.desc())
+        )
+    )
+
+
+def course_pregnancy_tests(db: Session, course: Course) -> list[PregnancyTest]:
+    return list(
+        db.scalars(
+            select(PregnancyTest)
+            .where(PregnancyTest.course_id == course.id)
+            .order_by(PregnancyTest.taken_at.desc())
+        )
+    )
+
+
+def gate_checks(db: Session, course: Course, visit_id: str) -> list[GateCheck]:
+    return list(
+        db.scalars(
+            select(GateCheck)
+            .where(GateCheck.course_id == course.id, GateCheck.visit_id == visit_id)
+            .order_by(GateCheck.id.desc())
+        )
+    )
+
+
+def gate_overrides(db: Session, course: Course, visit_id: str) -> list[GateOverride]:
+    return list(
+        db.scalars(
+            select(GateOverride)
+            .where(GateOverride.course_id == course.id, GateOverride.visit_id == visit_id)
+            .order_by(GateOverride.id)
+        )
+    )
+
+
+def users_by_id(db: Session, ids: set[int | None]) -> dict[int, User]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return {u.id: u for u in db.scalars(select(User).where(User.id.in_(wanted)))}

@@ -30,7 +30,8 @@ from mendwell.clinical.protocols.gating import (
     condition_codes,
 )
 from mendwell.clinical.protocols.schema import Protocol
-from mendwell.queries.course_facts import ScreeningFacts, screening_facts
+from mendwell.queries import course_facts
+from mendwell.queries.course_facts import ScreeningFacts
 from mendwell.queries.courses import protocol_of, site_today
 from mendwell.store.models import (
     Consent,
@@ -130,7 +131,7 @@ def gate_facts(db: Session, course: Course, visit_id: str, now: datetime) -> Gat
     assert site is not None
     protocol = protocol_of(course.definition)
     today = site_today(site, now)
-    screening = screening_facts(db, course.client_id)
+    screening = course_facts.screening_facts(db, course.client_id)
     held_before = sum(
         1
         for v in course.visits

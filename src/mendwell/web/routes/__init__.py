@@ -1,6 +1,17 @@
 """HTML pages."""
 
-from mendwell.web.routes import account, admin, auth, clients, dashboard, health
+from mendwell.web.routes import (
+    account,
+    admin,
+    auth,
+    caseload,
+    clients,
+    course_notes,
+    courses,
+    dashboard,
+    health,
+    protocols,
+)
 
 ROUTERS = [
     health.router,
@@ -9,4 +20,8 @@ ROUTERS = [
     clients.router,
     admin.router,
     account.router,
+    courses.router,
+    course_notes.router,
+    caseload.router,
+    protocols.router,
 ]

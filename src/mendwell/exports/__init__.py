@@ -1,0 +1,1 @@
+"""Interchange formats: calendars, datasets."""

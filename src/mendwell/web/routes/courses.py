@@ -1,0 +1,589 @@
+"""Treatment-course pages: enrolment, the schedule, visits, consents, pregnancy tests, withdrawal,
+the dosing gate and self-report links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from mendwell.actions import courses as course_actions
+from mendwell.actions import measure_links
+from mendwell.actions.errors import Conflict, InvalidInput, NotFound, Refused
+from mendwell.clinical import courses as course_vocab
+from mendwell.clinical.courses import OPEN
+from mendwell.clinical.protocols.gating import GateResult
+from mendwell.mail import mail_enabled
+from mendwell.permissions import Permission
+from mendwell.queries import course_facts
+from mendwell.queries.clients import client_view
+from mendwell.queries.courses import (
+    assessments_only,
+    course_consents,
+    course_pregnancy_tests,
+    gate_checks,
+    gate_overrides,
+    get_visible_course,
+    protocol_choices,
+    protocol_of,
+    schedule_rows,
+    site_today,
+    users_by_id,
+    visible_visits,
+    visit_history,
+)
+from mendwell.queries.dosing_gate import dosing_visit
+from mendwell.queries.scope import get_visible_client
+from mendwell.schemas.common import parse
+from mendwell.schemas.courses import (
+    ConsentInput,
+    ConsentWithdrawalInput,
+    EnrolInput,
+    MissedVisit,
+    OverrideInput,
+    PregnancyTestInput,
+    VisitBooking,
+    VisitCompletion,
+    Withdrawal,
+)
+from mendwell.store.models import Client, Course, MeasureLink, Site
+from mendwell.web.access import Db, Principal, action_context, requires
+from mendwell.web.forms import errors_by_field, form_data
+from mendwell.web.templating import render, templates
+
+router = APIRouter(include_in_schema=False)
+
+Viewer = Annotated[Principal, requires(Permission.COURSE_VIEW)]
+Manager = Annotated[Principal, requires(Permission.COURSE_MANAGE)]
+SessionViewer = Annotated[Principal, requires(Permission.SESSION_VIEW)]
+SessionRecorder = Annotated[Principal, requires(Permission.SESSION_RECORD)]
+Overrider = Annotated[Principal, requires(Permission.GATE_OVERRIDE)]
+LinkSender = Annotated[Principal, requires(Permission.MEASURE_ENTER)]
+
+templates.env.globals["cv"] = course_vocab
+
+
+# --- shared rendering ------------------------------------------------------------------------
+
+
+def course_context(db: Session, principal: Principal, course: Course, now: Any) -> dict[str, Any]:
+    """What every course page shows: the client, site, protocol and the actor's abilities."""
+    actor = principal.actor
+    site = db.get(Site, course.site_id)
+    client = db.get(Client, course.client_id)
+    assert site is not None
+    assert client is not None
+    protocol = protocol_of(course.definition)
+
+    def may(permission: Permission) -> bool:
+        return actor.can(permission, course.site_id)
+
+    return {
+        "course": course,
+        "client": client,
+        "view": client_view(client, actor, now.date()),
+        "site": site,
+        "protocol": protocol,
+        "today": site_today(site, now),
+        "rater_view": assessments_only(actor, course.site_id),
+        "clinical": may(Permission.CLIENT_VIEW_CLINICAL),
+        "identifying": may(Permission.CLIENT_VIEW_IDENTIFYING),
+        "may_manage": may(Permission.COURSE_MANAGE),
+        "may_notes": may(Permission.NOTE_VIEW),
+        "may_write_notes": may(Permission.NOTE_WRITE),
+        "may_sessions": may(Permission.SESSION_VIEW),
+        "may_record": may(Permission.SESSION_RECORD),
+        "may_override": may(Permission.GATE_OVERRIDE),
+        "may_links": may(Permission.MEASURE_ENTER) and measure_links.links_available(),
+        "active": course.status == "active",
+    }
+
+
+def _course_page(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    course_id: int,
+    *,
+    errors: dict[str, dict[str, str]] | None = None,
+    values: dict[str, dict[str, Any]] | None = None,
+    refusal: Refused | None = None,
+    conflict: Conflict | None = None,
+    status_code: int = 200,
+) -> Response:
+    ctx = action_context(request, db, principal)
+    course = course_actions.view_course(ctx, course_id)
+    base = course_context(db, principal, course, ctx.now)
+    rows = schedule_rows(db, principal.actor, course, base["protocol"], base["today"])
+    consents = course_consents(db, course) if base["clinical"] else []
+    tests = course_pregnancy_tests(db, course) if base["may_sessions"] else []
+    return render(
+        request,
+        "courses/course.html",
+        {
+            **base,
+            "rows": rows,
+            "consents": consents,
+            "consent_rules": base["protocol"].gating.consents,
+            "tests": tests,
+            "people": users_by_id(
+                db, {c.recorded_by_id for c in consents} | {t.recorded_by_id for t in tests}
+            ),
+            "errors": errors or {},
+            "values": values or {},
+            "refusal": refusal,
+            "conflict": conflict,
+        },
+        status_code=status_code,
+    )
+
+
+def _visit_page(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    course_id: int,
+    visit_id: str,
+    *,
+    errors: dict[str, dict[str, str]] | None = None,
+    values: dict[str, dict[str, Any]] | None = None,
+    refusal: Refused | None = None,
+    conflict: Conflict | None = None,
+    status_code: int = 200,
+) -> Response:
+    ctx = action_context(request, db, principal)
+    course = course_actions.view_course(ctx, course_id)
+    base = course_context(db, principal, course, ctx.now)
+    visible = {v.visit_id for v in visible_visits(principal.actor, course, base["protocol"])}
+    if visit_id not in visible:
+        raise NotFound("visit", visit_id)
+    row = next(
+        r
+        for r in schedule_rows(db, principal.actor, course, base["protocol"], base["today"])
+        if r.visit.visit_id == visit_id
+    )
+    history = visit_history(db, row.visit)
+    return render(
+        request,
+        "courses/visit.html",
+        {
+            **base,
+            "row": row,
+            "visit": row.visit,
+            "history": history,
+            "people": users_by_id(db, {h.changed_by_id for h in history}),
+            "mail_on": mail_enabled(request.app.state.settings),
+            "errors": errors or {},
+            "values": values or {},
+            "refusal": refusal,
+            "conflict": conflict,
+        },
+        status_code=status_code,
+    )
+
+
+PageRenderer = Callable[..., Response]
+
+
+async def _submit(
+    request: Request,
+    db: Db,
+    model: type[BaseModel],
+    key: str,
+    page: PageRenderer,
+    work: Callable[[Any], Any],
+    done: str,
+) -> Response:
+    """Parse a form into ``model`` and run ``work``, as :func:`submit_values`."""
+    values = form_data(await request.form(), model)
+    return submit_values(db, model, values, key, page, work, done)
+
+
+def submit_values(
+    db: Session,
+    model: type[BaseModel],
+    values: dict[str, Any],
+    key: str,
+    page: PageRenderer,
+    work: Callable[[Any], Any],
+    done: str,
+) -> Response:
+    """Run ``work`` on the parsed values and go to ``done``; or re-render ``page`` with the
+    problems next to form ``key`` (422), or the refusal or conflict (409), writing nothing."""
+    try:
+        work(parse(model, values))
+    except InvalidInput as exc:
+        db.rollback()
+        return page(
+            errors={key: errors_by_field(exc.errors)}, values={key: values}, status_code=422
+        )
+    except Refused as exc:
+        db.rollback()
+        return page(refusal=exc, values={key: values}, status_code=409)
+    except Conflict as exc:
+        db.rollback()
+        return page(conflict=exc, values={key: values}, status_code=409)
+    return RedirectResponse(done, status_code=303)
+
+
+# --- enrolment -------------------------------------------------------------------------------
+
+
+def _enrol_page(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    client_id: int,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    refusal: Refused | None = None,
+    status_code: int = 200,
+) -> Response:
+    ctx = action_context(request, db, principal)
+    client = get_visible_client(db, principal.actor, client_id)
+    ctx.require(Permission.COURSE_MANAGE, client.site_id)
+    site = db.get(Site, client.site_id)
+    return render(
+        request,
+        "courses/enrol.html",
+        {
+            "client": client,
+            "view": client_view(client, principal.actor, ctx.now.date()),
+            "choices": protocol_choices(db, client.organisation_id, site),
+            "screening": course_facts.screening_facts(db, client.id),
+            "today": site_today(site, ctx.now) if site else ctx.now.date(),
+            "values": values or {},
+            "errors": errors or {},
+            "refusal": refusal,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/clients/{client_id}/courses/new")
+def enrol_form(request: Request, db: Db, principal: Manager, client_id: int) -> Response:
+    return _enrol_page(request, db, principal, client_id)
+
+
+@router.post("/clients/{client_id}/courses")
+async def enrol(request: Request, db: Db, principal: Manager, client_id: int) -> Response:
+    values = form_data(await request.form(), EnrolInput)
+    ctx = action_context(request, db, principal)
+    try:
+        course = course_actions.enrol(ctx, client_id, parse(EnrolInput, values))
+    except InvalidInput as exc:
+        db.rollback()
+        return _enrol_page(
+            request,
+            db,
+            principal,
+            client_id,
+            values=values,
+            errors=errors_by_field(exc.errors),
+            status_code=422,
+        )
+    except Refused as exc:
+        db.rollback()
+        return _enrol_page(
+            request, db, principal, client_id, values=values, refusal=exc, status_code=409
+        )
+    return RedirectResponse(f"/courses/{course.id}", status_code=303)
+
+
+# --- the course ------------------------------------------------------------------------------
+
+
+@router.get("/courses/{course_id}")
+def course_page(request: Request, db: Db, principal: Viewer, course_id: int) -> Response:
+    return _course_page(request, db, principal, course_id)
+
+
+def _course_renderer(
+    request: Request, db: Db, principal: Principal, course_id: int
+) -> PageRenderer:
+    def page(**kwargs: Any) -> Response:
+        return _course_page(request, db, principal, course_id, **kwargs)
+
+    return page
+
+
+@router.post("/courses/{course_id}/consents")
+async def record_consent(request: Request, db: Db, principal: Manager, course_id: int) -> Response:
+    ctx = action_context(request, db, principal)
+    return await _submit(
+        request,
+        db,
+        ConsentInput,
+        "consent",
+        _course_renderer(request, db, principal, course_id),
+        lambda data: course_actions.record_consent(ctx, course_id, data),
+        f"/courses/{course_id}#consents",
+    )
+
+
+@router.post("/courses/{course_id}/consents/{consent_id}/withdraw")
+async def withdraw_consent(
+    request: Request, db: Db, principal: Manager, course_id: int, consent_id: int
+) -> Response:
+    ctx = action_context(request, db, principal)
+    return await _submit(
+        request,
+        db,
+        ConsentWithdrawalInput,
+        f"consent-{consent_id}",
+        _course_renderer(request, db, principal, course_id),
+        lambda data: course_actions.withdraw_consent(ctx, course_id, consent_id, data),
+        f"/courses/{course_id}#consents",
+    )
+
+
+@router.post("/courses/{course_id}/pregnancy-tests")
+async def record_pregnancy_test(
+    request: Request, db: Db, principal: SessionRecorder, course_id: int
+) -> Response:
+    ctx = action_context(request, db, principal)
+    return await _submit(
+        request,
+        db,
+        PregnancyTestInput,
+        "pregnancy",
+        _course_renderer(request, db, principal, course_id),
+        lambda data: course_actions.record_pregnancy_test(ctx, course_id, data),
+        f"/courses/{course_id}#pregnancy",
+    )
+
+
+@router.post("/courses/{course_id}/withdraw")
+async def withdraw(request: Request, db: Db, principal: Manager, course_id: int) -> Response:
+    ctx = action_context(request, db, principal)
+    return await _submit(
+        request,
+        db,
+        Withdrawal,
+        "withdraw",
+        _course_renderer(request, db, principal, course_id),
+        lambda data: course_actions.withdraw(ctx, course_id, data),
+        f"/courses/{course_id}",
+    )
+
+
+# --- visits ----------------------------------------------------------------------------------
+
+
+@router.get("/courses/{course_id}/visits/{visit_id}")
+def visit_page(
+    request: Request, db: Db, principal: Viewer, course_id: int, visit_id: str
+) -> Response:
+    return _visit_page(request, db, principal, course_id, visit_id)
+
+
+def _visit_renderer(
+    request: Request, db: Db, principal: Principal, course_id: int, visit_id: str
+) -> PageRenderer:
+    def page(**kwargs: Any) -> Response:
+        return _visit_page(request, db, principal, course_id, visit_id, **kwargs)
+
+    return page
+
+
+@router.post("/courses/{course_id}/visits/{visit_id}/book")
+async def book_visit(
+    request: Request, db: Db, principal: Manager, course_id: int, visit_id: str
+) -> Response:
+    ctx = action_context(request, db, principal)
+    return await _submit(
+        request,
+        db,
+        VisitBooking,
+        "book",
+        _visit_renderer(request, db, principal, course_id, visit_id),
+        lambda data: course_actions.book_visit(ctx, course_id, visit_id, data),
+        f"/courses/{course_id}/visits/{visit_id}",
+    )
+
+
+@router.post("/courses/{course_id}/visits/{visit_id}/complete")
+async def complete_visit(
+    request: Request, db: Db, principal: Manager, course_id: int, visit_id: str
+) -> Response:
+    ctx = action_context(request, db, principal)
+    return await _submit(
+        request,
+        db,
+        VisitCompletion,
+        "complete",
+        _visit_renderer(request, db, principal, course_id, visit_id),
+        lambda data: course_actions.complete_visit(ctx, course_id, visit_id, data),
+        f"/courses/{course_id}/visits/{visit_id}",
+    )
+
+
+@router.post("/courses/{course_id}/visits/{visit_id}/missed")
+async def record_missed(
+    request: Request, db: Db, principal: Manager, course_id: int, visit_id: str
+) -> Response:
+    ctx = action_context(request, db, principal)
+    return await _submit(
+        request,
+        db,
+        MissedVisit,
+        "missed",
+        _visit_renderer(request, db, principal, course_id, visit_id),
+        lambda data: course_actions.record_missed(ctx, course_id, visit_id, data),
+        f"/courses/{course_id}/visits/{visit_id}",
+    )
+
+
+class _NoFields(BaseModel):
+    pass
+
+
+@router.post("/courses/{course_id}/visits/{visit_id}/link")
+async def create_link(
+    request: Request, db: Db, principal: LinkSender, course_id: int, visit_id: str
+) -> Response:
+    ctx = action_context(request, db, principal)
+    return await _submit(
+        request,
+        db,
+        _NoFields,
+        "link",
+        _visit_renderer(request, db, principal, course_id, visit_id),
+        lambda _data: measure_links.create_visit_link(ctx, course_id, visit_id),
+        f"/courses/{course_id}/visits/{visit_id}#measures",
+    )
+
+
+class _EmailForm(BaseModel):
+    greet_by_name: bool = False
+
+
+@router.post("/courses/{course_id}/links/{link_id}/email")
+async def email_link(
+    request: Request, db: Db, principal: LinkSender, course_id: int, link_id: int
+) -> Response:
+    ctx = action_context(request, db, principal)
+    course = get_visible_course(db, principal.actor, course_id)
+    link = db.get(MeasureLink, link_id)
+    if link is None or link.course_id != course.id:
+        raise NotFound("link", link_id)
+    visit = next(v.visit_id for v in course.visits if v.id == link.course_visit_id)
+    return await _submit(
+        request,
+        db,
+        _EmailForm,
+        "email",
+        _visit_renderer(request, db, principal, course_id, visit),
+        lambda data: measure_links.email_link(
+            ctx,
+            request.app.state.settings,
+            course_id,
+            link_id,
+            greet_by_name=data.greet_by_name,
+        ),
+        f"/courses/{course_id}/visits/{visit}?emailed=1#measures",
+    )
+
+
+# --- the dosing gate -------------------------------------------------------------------------
+
+
+def _gate_page(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    course_id: int,
+    visit_id: str,
+    *,
+    result: GateResult | None = None,
+    attempted: bool = False,
+    errors: dict[str, dict[str, str]] | None = None,
+    values: dict[str, dict[str, Any]] | None = None,
+    refusal: Refused | None = None,
+    conflict: Conflict | None = None,
+    status_code: int = 200,
+) -> Response:
+    ctx = action_context(request, db, principal)
+    if result is None:
+        course, result = course_actions.view_gate(ctx, course_id, visit_id)
+    else:
+        course = get_visible_course(db, principal.actor, course_id)
+    base = course_context(db, principal, course, ctx.now)
+    visit = dosing_visit(course, visit_id)
+    checks = gate_checks(db, course, visit_id)
+    overrides = gate_overrides(db, course, visit_id)
+    return render(
+        request,
+        "courses/gate.html",
+        {
+            **base,
+            "visit": visit,
+            "result": result,
+            "attempted": attempted,
+            "checks": checks,
+            "overrides": overrides,
+            "people": users_by_id(db, {c.checked_by_id for c in checks}),
+            "open": visit.status in OPEN,
+            "errors": errors or {},
+            "values": values or {},
+            "refusal": refusal,
+            "conflict": conflict,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/courses/{course_id}/visits/{visit_id}/gate")
+def gate_page(
+    request: Request, db: Db, principal: SessionViewer, course_id: int, visit_id: str
+) -> Response:
+    return _gate_page(request, db, principal, course_id, visit_id)
+
+
+@router.post("/courses/{course_id}/visits/{visit_id}/start")
+def start_dosing(
+    request: Request, db: Db, principal: SessionRecorder, course_id: int, visit_id: str
+) -> Response:
+    ctx = action_context(request, db, principal)
+    try:
+        decision = course_actions.authorise_dosing(ctx, course_id, visit_id)
+    except Refused as exc:
+        db.rollback()
+        return _gate_page(request, db, principal, course_id, visit_id, refusal=exc, status_code=409)
+    return _gate_page(
+        request,
+        db,
+        principal,
+        course_id,
+        visit_id,
+        result=decision.result,
+        attempted=True,
+        status_code=200 if decision.authorised else 409,
+    )
+
+
+@router.post("/courses/{course_id}/visits/{visit_id}/overrides")
+async def override_condition(
+    request: Request, db: Db, principal: Overrider, course_id: int, visit_id: str
+) -> Response:
+    ctx = action_context(request, db, principal)
+
+    def page(**kwargs: Any) -> Response:
+        return _gate_page(request, db, principal, course_id, visit_id, **kwargs)
+
+    values = form_data(await request.form(), OverrideInput)
+    key = f"override-{values.get('condition', '')}"
+    return submit_values(
+        db,
+        OverrideInput,
+        values,
+        key,
+        page,
+        lambda data: course_actions.override_condition(ctx, course_id, visit_id, data),
+        f"/courses/{course_id}/visits/{visit_id}/gate",
+    )
