@@ -113,11 +113,8 @@ def course_query(db: Session, actor: Actor) -> Select[tuple[Course]]:
 
 def get_visible_course(db: Session, actor: Actor, course_id: int) -> Course:
     """The course, or NotFound when it does not exist or its client is not visible."""
-    course = db.scalar(
-        course_query(db, actor)
-        .where(Course.id == course_id)
-        .options(selectinload(Course.visits), selectinload(Course.definition))
-    )
+    # Visits and the definition load on first use, once per session (the identity map keeps them).
+    course = db.scalar(course_query(db, actor).where(Course.id == course_id))
     if course is None:
         raise NotFound("course", course_id)
     return course
