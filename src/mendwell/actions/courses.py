@@ -366,6 +366,8 @@ def _definition(
             version = shipped.version
         else:
             active = [d for d in stored if d.is_active]
+            if stored and not active:
+                raise InvalidInput.single("protocol", f"{pid} is not offered for enrolment")
             version = active[0].version if active else None
     row = next((d for d in stored if d.version == version), None)
     if row is not None:

@@ -7,15 +7,27 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
+from mendwell.actions.auth import actor_for
+from mendwell.actions.context import ActionContext
+from mendwell.actions.protocols import upload_protocol
 from mendwell.clinical.protocols.schedule import plan_schedule, render_schedule
 from mendwell.clinical.protocols.schema import (
     load_protocol,
     shipped_protocols,
     validate_protocol_text,
 )
+from mendwell.clock import Clock
+from mendwell.commands.common import database_or_exit, fail, reported_errors
+from mendwell.schemas.common import parse
+from mendwell.schemas.courses import ProtocolUpload
+from mendwell.store.db import transaction
+from mendwell.store.models import User
 
-app = typer.Typer(help="Protocol templates: list, schedule, check.", no_args_is_help=True)
+app = typer.Typer(
+    help="Protocol templates: list, schedule, check, load a custom one.", no_args_is_help=True
+)
 
 
 @app.command("list")
@@ -71,3 +83,26 @@ def check(file: Annotated[Path, typer.Argument(help="A protocol YAML file.")]) -
     assert result.protocol is not None
     visits = len(result.protocol.visits)
     typer.echo(f"OK: {result.protocol.id} {result.protocol.version} ({visits} visits)")
+
+
+@app.command("load")
+def load(
+    file: Annotated[Path, typer.Argument(help="A protocol YAML file.")],
+    user: Annotated[str, typer.Option("--user", help="The admin storing it (username).")],
+) -> None:
+    """Store a custom protocol for enrolment, after checking it; a version is never replaced."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"{file}: cannot read: {exc.strerror}", err=True)
+        raise typer.Exit(2) from None
+    database = database_or_exit()
+    with reported_errors(), transaction(database.sessionmaker) as db:
+        admin = db.scalar(select(User).where(User.username == user.lower()))
+        if admin is None:
+            raise fail(f"no user named {user}")
+        ctx = ActionContext(
+            db=db, actor=actor_for(admin), now=Clock().now(), audit_key=database.audit_key
+        )
+        row = upload_protocol(ctx, admin.organisation_id, parse(ProtocolUpload, {"text": text}))
+        typer.echo(f"Stored {row.protocol_id} {row.version}: {row.title}")

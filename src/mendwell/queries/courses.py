@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from mendwell.actions.context import Actor
 from mendwell.actions.errors import NotFound
 from mendwell.clinical.courses import CourseStatus, is_due, is_overdue
+from mendwell.clinical.protocols.schedule import measure_text
 from mendwell.clinical.protocols.schema import (
     PROTOCOL_DIR,
     Measure,
@@ -181,12 +182,6 @@ def in_window(visit: CourseVisit) -> bool | None:
     return visit.earliest_date <= day <= visit.latest_date
 
 
-def measure_label(m: Measure) -> str:
-    who = {"blinded_rater": " (rater)", "clinician": " (clinician)"}.get(m.completed_by, "")
-    when = "" if m.timing == "any" else f" ({m.timing.replace('-', ' ')})"
-    return m.instrument + who + when
-
-
 @dataclass(frozen=True)
 class ScheduleRow:
     """One visit as the schedule shows it."""
@@ -222,7 +217,7 @@ def schedule_rows(
     return [
         ScheduleRow(
             visit=v,
-            measures=tuple(measure_label(m) for m in visit_measures(protocol, v.visit_id)),
+            measures=tuple(measure_text(m) for m in visit_measures(protocol, v.visit_id)),
             self_report=tuple(self_report_instruments(protocol, v.visit_id)),
             in_window=in_window(v),
             due=is_due(v, today),

@@ -190,20 +190,30 @@ def shifted_visits(
     ]
 
 
+def measure_text(m: Measure) -> str:
+    """An instrument with who completes it (raters) and when (before or after the dose)."""
+    return (
+        m.instrument
+        + (" (rater)" if m.completed_by == "blinded_rater" else "")
+        + ("" if m.timing == "any" else f" ({m.timing.replace('-', ' ')})")
+    )
+
+
 def render_schedule(visits: list[PlannedVisit]) -> str:
     """A plain-text table of a schedule (for the CLI, reports and documentation)."""
     header = ("Visit", "Kind", "Anchor", "Target", "Window", "Measures")
     rows = [header]
     for v in visits:
-        measures = ", ".join(
-            m.instrument
-            + (" (rater)" if m.completed_by == "blinded_rater" else "")
-            + ("" if m.timing == "any" else f" ({m.timing.replace('-', ' ')})")
-            for m in v.measures
-        )
+        measures = ", ".join(measure_text(m) for m in v.measures)
         window = f"{v.earliest.isoformat()} .. {v.latest.isoformat()}"
         opt = " (optional)" if v.optional else ""
         rows.append((v.visit_id + opt, v.kind, v.anchor, v.target.isoformat(), window, measures))
+    return text_table(rows[0], rows[1:])
+
+
+def text_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Rows under a header, columns padded and separated by " | "."""
+    rows = [header, *rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))

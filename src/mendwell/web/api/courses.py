@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session, selectinload
 from mendwell.actions import courses as course_actions
 from mendwell.actions.context import Actor
 from mendwell.clinical.protocols.gating import GateCondition, GateResult
+from mendwell.clinical.protocols.schedule import measure_text
 from mendwell.permissions import Permission
 from mendwell.queries.courses import (
     course_query,
     in_window,
-    measure_label,
     protocol_of,
     site_today,
     visible_visits,
@@ -80,7 +80,7 @@ def course_out(db: Session, actor: Actor, course: Course) -> CourseOut:
                 missed_reason=v.missed_reason,
                 missed_note=v.missed_note if clinical else None,
                 in_window=in_window(v),
-                measures=[measure_label(m) for m in visit_measures(protocol, v.visit_id)],
+                measures=[measure_text(m) for m in visit_measures(protocol, v.visit_id)],
                 version=v.version,
             )
             for v in visits
