@@ -17,6 +17,7 @@ from mendwell.actions.errors import Conflict, InvalidInput, NotFound, Refused
 from mendwell.clinical import courses as course_vocab
 from mendwell.clinical.courses import OPEN
 from mendwell.clinical.protocols.gating import GateResult
+from mendwell.clinical.protocols.schema import Protocol
 from mendwell.mail import mail_enabled
 from mendwell.permissions import Permission
 from mendwell.queries import course_facts
@@ -64,7 +65,30 @@ SessionRecorder = Annotated[Principal, requires(Permission.SESSION_RECORD)]
 Overrider = Annotated[Principal, requires(Permission.GATE_OVERRIDE)]
 LinkSender = Annotated[Principal, requires(Permission.MEASURE_ENTER)]
 
+MET_LABELS = {
+    "preparation-sessions": "Required preparation sessions signed",
+    "preparation-timing": "A signed preparation session within the allowed time before dosing",
+    "screening-missing": "A signed screening on record",
+    "screening-not-eligible": "Screening outcome: eligible",
+    "screening-expired": "Screening recent enough",
+    "pregnancy-test": "Pregnancy test on record for this session (or not applicable)",
+    "pregnancy-test-positive": "Pregnancy test not positive",
+}
+
+
+def condition_label(code: str, protocol: Protocol) -> str:
+    """A dosing condition in words, for the list of conditions that are met."""
+    kind, _, name = code.partition(":")
+    if kind == "washout":
+        return f"{name} washout has passed"
+    if kind == "consent":
+        rule = next((c for c in protocol.gating.consents if c.id == name), None)
+        return f"{rule.label if rule else name}: signed"
+    return MET_LABELS.get(code, code)
+
+
 templates.env.globals["cv"] = course_vocab
+templates.env.globals["condition_label"] = condition_label
 
 
 # --- shared rendering ------------------------------------------------------------------------
