@@ -25,7 +25,9 @@ TODAY = TEST_START.date()
 
 
 @contextmanager
-def acting(database: Database, user_id: int, when: datetime = TEST_START) -> Iterator[ActionContext]:
+def acting(
+    database: Database, user_id: int, when: datetime = TEST_START
+) -> Iterator[ActionContext]:
     """An action context for a user, committed at the end of the block."""
     with transaction(database.sessionmaker) as db:
         user = db.get(User, user_id)
@@ -79,7 +81,11 @@ def enrol(
     with acting(database, user_id, when) as ctx:
         data = parse(
             EnrolInput,
-            {"protocol": protocol, "anchor_date": anchor.isoformat() if anchor else None, "arm": arm},
+            {
+                "protocol": protocol,
+                "anchor_date": anchor.isoformat() if anchor else None,
+                "arm": arm,
+            },
         )
         return course_actions.enrol(ctx, client_id, data).id
 

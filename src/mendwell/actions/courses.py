@@ -133,6 +133,20 @@ class GateDecision:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+def record_for(
+    ctx: ActionContext, row: Any, *, action: str, entity_type: str, **fields: Any
+) -> None:
+    """Audit an event about a client's record; the site and client are the row's."""
+    audit.record(
+        ctx,
+        action=action,
+        entity_type=entity_type,
+        site_id=row.site_id,
+        client_id=row.client_id,
+        **fields,
+    )
+
+
 def course_snapshot(course: Course) -> dict[str, Any]:
     return {
         "client_id": course.client_id,
@@ -290,13 +304,12 @@ def _audit_visit(
 ) -> None:
     changes = audit.diff(before, visit_snapshot(visit))
     changes["version"] = [old_version, visit.version]
-    audit.record(
+    record_for(
         ctx,
+        visit,
         action=action,
         entity_type=VISIT,
         entity_id=visit.id,
-        site_id=visit.site_id,
-        client_id=visit.client_id,
         changes=changes,
         reason=reason,
         detail={"course_id": visit.course_id, "visit_id": visit.visit_id}
@@ -328,13 +341,12 @@ def _after_outcome(ctx: ActionContext, course: Course, site: Site, protocol: Pro
             course.updated_at = ctx.now
         changes = audit.diff(before, course_snapshot(course))
         changes["version"] = [old_version, course.version]
-        audit.record(
+        record_for(
             ctx,
+            course,
             action="complete",
             entity_type=ENTITY,
             entity_id=course.id,
-            site_id=course.site_id,
-            client_id=course.client_id,
             changes=changes,
         )
     _advance_client(
@@ -530,13 +542,12 @@ def enrol(ctx: ActionContext, client_id: int, data: EnrolInput) -> Course:
                     reason=f"safety screening signed {signed_on.isoformat()}, before enrolment",
                 )
         _replan(course, protocol)
-    audit.record(
+    record_for(
         ctx,
+        course,
         action="create",
         entity_type=ENTITY,
         entity_id=course.id,
-        site_id=course.site_id,
-        client_id=course.client_id,
         changes=audit.diff(None, course_snapshot(course)),
         detail={"visits": len(course.visits), "screening": course.screening},
     )
@@ -547,13 +558,12 @@ def enrol(ctx: ActionContext, client_id: int, data: EnrolInput) -> Course:
 def view_course(ctx: ActionContext, course_id: int) -> Course:
     """A visible course, recording that it was viewed."""
     course = get_visible_course(ctx.db, ctx.actor, course_id)
-    audit.record(
+    record_for(
         ctx,
+        course,
         action="view",
         entity_type=ENTITY,
         entity_id=course.id,
-        site_id=course.site_id,
-        client_id=course.client_id,
     )
     return course
 
@@ -765,13 +775,12 @@ def withdraw(ctx: ActionContext, course_id: int, data: Withdrawal) -> Course:
         course.updated_at = ctx.now
     changes = audit.diff(before, course_snapshot(course))
     changes["version"] = [old_version, course.version]
-    audit.record(
+    record_for(
         ctx,
+        course,
         action="withdraw",
         entity_type=ENTITY,
         entity_id=course.id,
-        site_id=course.site_id,
-        client_id=course.client_id,
         changes=changes,
         reason=data.reason,
         detail={"cancelled_visits": cancelled},
@@ -820,13 +829,12 @@ def record_consent(ctx: ActionContext, course_id: int, data: ConsentInput) -> Co
             recorded_at=ctx.now,
         )
         ctx.db.add(consent)
-    audit.record(
+    record_for(
         ctx,
+        course,
         action="create",
         entity_type="consent",
         entity_id=consent.id,
-        site_id=course.site_id,
-        client_id=course.client_id,
         changes=audit.diff(
             None,
             {
@@ -867,13 +875,12 @@ def withdraw_consent(
         consent.withdrawn_on = data.withdrawn_on
         consent.withdrawal_reason = data.reason
         consent.withdrawn_by_id = ctx.actor.user_id
-    audit.record(
+    record_for(
         ctx,
+        consent,
         action="withdraw",
         entity_type="consent",
         entity_id=consent.id,
-        site_id=consent.site_id,
-        client_id=consent.client_id,
         changes={
             "withdrawn_on": [None, data.withdrawn_on.isoformat()],
             "version": [old_version, consent.version],
@@ -905,13 +912,12 @@ def record_pregnancy_test(
             recorded_at=ctx.now,
         )
         ctx.db.add(test)
-    audit.record(
+    record_for(
         ctx,
+        course,
         action="create",
         entity_type="pregnancy_test",
         entity_id=test.id,
-        site_id=course.site_id,
-        client_id=course.client_id,
         changes=audit.diff(None, {"taken_at": taken_at, "result": data.result}),
         reason=data.note,
     )
@@ -955,13 +961,12 @@ def override_condition(
             authorised_at=ctx.now,
         )
         ctx.db.add(row)
-    audit.record(
+    record_for(
         ctx,
+        course,
         action="override",
         entity_type=GATE,
         entity_id=f"{course.id}:{visit.visit_id}",
-        site_id=course.site_id,
-        client_id=course.client_id,
         changes={"condition": [None, data.condition]},
         reason=data.reason,
         detail={"message": unmet[data.condition].message, "override_id": row.id},
@@ -1028,13 +1033,12 @@ def authorise_dosing(
             checked_at=ctx.now,
         )
         ctx.db.add(check)
-    audit.record(
+    record_for(
         ctx,
+        course,
         action="gate_check",
         entity_type=GATE,
         entity_id=f"{course.id}:{visit.visit_id}",
-        site_id=course.site_id,
-        client_id=course.client_id,
         outcome="success" if result.ready else "refused",
         detail={
             "check_id": check.id,
@@ -1051,12 +1055,11 @@ def view_gate(ctx: ActionContext, course_id: int, visit_id: str) -> tuple[Course
     visit = dosing_visit(course, visit_id)
     facts = gate_facts(ctx.db, course, visit.visit_id, ctx.now)
     result = check_dosing_gate(facts.protocol, facts.state, today=facts.today, now=ctx.now)
-    audit.record(
+    record_for(
         ctx,
+        course,
         action="view",
         entity_type=GATE,
         entity_id=f"{course.id}:{visit.visit_id}",
-        site_id=course.site_id,
-        client_id=course.client_id,
     )
     return course, result

@@ -15,9 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from mendwell.actions import audit
 from mendwell.actions.context import ActionContext, writes_allowed
-from mendwell.actions.courses import course_for, course_visit
+from mendwell.actions.courses import course_for, course_visit, record_for
 from mendwell.actions.errors import InvalidInput, NotFound, Refused
 from mendwell.clinical.courses import OPEN, CourseStatus
 from mendwell.mail import MailError, compose, send
@@ -73,13 +72,12 @@ def _create(ctx: ActionContext, course: Course, visit: CourseVisit) -> MeasureLi
             created_at=ctx.now,
         )
         ctx.db.add(link)
-    audit.record(
+    record_for(
         ctx,
+        course,
         action="create",
         entity_type=ENTITY,
         entity_id=link.id,
-        site_id=course.site_id,
-        client_id=course.client_id,
         changes={"instruments": [None, instruments]},
         detail={"course_id": course.id, "visit_id": visit.visit_id},
     )
@@ -165,13 +163,12 @@ def email_link(
         raise Refused(str(exc)) from exc
     with writes_allowed(ctx.db):
         link.last_emailed_at = ctx.now
-    audit.record(
+    record_for(
         ctx,
+        course,
         action="email",
         entity_type=ENTITY,
         entity_id=link.id,
-        site_id=course.site_id,
-        client_id=course.client_id,
         detail={"to": "client email on record", "greeted_by_name": greet_by_name},
     )
     return link

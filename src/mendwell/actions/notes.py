@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from mendwell.actions import audit
 from mendwell.actions.clients import changes_since
 from mendwell.actions.context import ActionContext, writes_allowed
-from mendwell.actions.courses import course_for, course_visit, record_held
+from mendwell.actions.courses import course_for, course_visit, record_for, record_held
 from mendwell.actions.errors import Conflict, InvalidInput, NotFound, Refused
 from mendwell.clinical.courses import NOTE_KINDS, VisitStatus
 from mendwell.clinical.protocols.fidelity import check_fidelity
@@ -116,13 +116,12 @@ def save_note(ctx: ActionContext, course_id: int, visit_id: str, data: NoteInput
                 **values,
             )
             ctx.db.add(note)
-        audit.record(
+        record_for(
             ctx,
+            note,
             action="create",
             entity_type=ENTITY,
             entity_id=note.id,
-            site_id=note.site_id,
-            client_id=note.client_id,
             changes=audit.diff(None, note_snapshot(note)),
             detail={"course_id": course.id, "visit_id": visit.visit_id},
         )
@@ -142,13 +141,12 @@ def save_note(ctx: ActionContext, course_id: int, visit_id: str, data: NoteInput
         ) from None
     changes = audit.diff(before, note_snapshot(note))
     changes["version"] = [old_version, note.version]
-    audit.record(
+    record_for(
         ctx,
+        note,
         action="update",
         entity_type=ENTITY,
         entity_id=note.id,
-        site_id=note.site_id,
-        client_id=note.client_id,
         changes=changes,
     )
     return note
@@ -171,13 +169,12 @@ def sign_note(
     old_version = note.version
     with writes_allowed(ctx.db):
         note.signed_at = ctx.now
-    audit.record(
+    record_for(
         ctx,
+        note,
         action="sign",
         entity_type=ENTITY,
         entity_id=note.id,
-        site_id=note.site_id,
-        client_id=note.client_id,
         changes={"signed_at": [None, ctx.now.isoformat()], "version": [old_version, note.version]},
     )
     return note
@@ -201,13 +198,12 @@ def add_addendum(
             text=data.text,
         )
         ctx.db.add(addendum)
-    audit.record(
+    record_for(
         ctx,
+        note,
         action="create",
         entity_type="session_note_addendum",
         entity_id=addendum.id,
-        site_id=note.site_id,
-        client_id=note.client_id,
         changes={"text": [None, data.text]},
         detail={"note_id": note.id},
     )
@@ -221,12 +217,11 @@ def view_note(
     course, visit = _note_visit(ctx, course_id, visit_id, Permission.NOTE_VIEW)
     note = note_of(ctx, visit)
     if note is not None:
-        audit.record(
+        record_for(
             ctx,
+            note,
             action="view",
             entity_type=ENTITY,
             entity_id=note.id,
-            site_id=note.site_id,
-            client_id=note.client_id,
         )
     return course, visit, note

@@ -9,7 +9,6 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from mendwell.actions import notes as note_actions
-from mendwell.actions.errors import Conflict, Refused
 from mendwell.clinical.courses import VisitStatus
 from mendwell.permissions import Permission
 from mendwell.queries.courses import users_by_id
@@ -17,7 +16,13 @@ from mendwell.schemas.courses import AddendumInput, NoteInput
 from mendwell.store.models import SessionNote
 from mendwell.web.access import Db, Principal, action_context, requires
 from mendwell.web.forms import form_data
-from mendwell.web.routes.courses import course_context, submit_values
+from mendwell.web.routes.courses import (
+    OK,
+    Feedback,
+    PageRenderer,
+    course_context,
+    submit_values,
+)
 from mendwell.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -39,12 +44,7 @@ def _note_page(
     principal: Principal,
     course_id: int,
     visit_id: str,
-    *,
-    errors: dict[str, dict[str, str]] | None = None,
-    values: dict[str, dict[str, Any]] | None = None,
-    refusal: Refused | None = None,
-    conflict: Conflict | None = None,
-    status_code: int = 200,
+    feedback: Feedback = OK,
 ) -> Response:
     ctx = action_context(request, db, principal)
     course, visit, note = note_actions.view_note(ctx, course_id, visit_id)
@@ -53,7 +53,7 @@ def _note_page(
     editable = base["may_write_notes"] and (
         (note is None and base["active"]) or (note is not None and not note.signed_at and is_author)
     )
-    form_values = (values or {}).get("note") or (_note_values(note) if note else {})
+    form_values = feedback.values.get("note") or (_note_values(note) if note else {})
     people = users_by_id(
         db,
         ({note.author_id} if note else set())
@@ -72,21 +72,17 @@ def _note_page(
             "checklist": getattr(base["protocol"].fidelity, visit.kind),
             "visit_duration": base["protocol"].visit(visit.visit_id).duration.total_minutes,
             "people": people,
-            "errors": errors or {},
-            "values": values or {},
             "form": form_values,
-            "refusal": refusal,
-            "conflict": conflict,
+            **feedback.context(),
         },
-        status_code=status_code,
+        status_code=feedback.status_code,
     )
 
 
-def _renderer(request: Request, db: Db, principal: Principal, course_id: int, visit_id: str):  # type: ignore[no-untyped-def]
-    def page(**kwargs: Any) -> Response:
-        return _note_page(request, db, principal, course_id, visit_id, **kwargs)
-
-    return page
+def _renderer(
+    request: Request, db: Db, principal: Principal, course_id: int, visit_id: str
+) -> PageRenderer:
+    return lambda feedback: _note_page(request, db, principal, course_id, visit_id, feedback)
 
 
 @router.get("/courses/{course_id}/visits/{visit_id}/note")

@@ -4,6 +4,7 @@ the dosing gate and self-report links."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from mendwell.actions import courses as course_actions
 from mendwell.actions import measure_links
+from mendwell.actions.context import ActionContext
 from mendwell.actions.errors import Conflict, InvalidInput, NotFound, Refused
 from mendwell.clinical import courses as course_vocab
 from mendwell.clinical.courses import OPEN
@@ -94,6 +96,28 @@ templates.env.globals["condition_label"] = condition_label
 # --- shared rendering ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Feedback:
+    """What went wrong with a submitted form, for the page that shows it again."""
+
+    errors: dict[str, dict[str, str]] = field(default_factory=dict)
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refusal: Refused | None = None
+    conflict: Conflict | None = None
+    status_code: int = 200
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "errors": self.errors,
+            "values": self.values,
+            "refusal": self.refusal,
+            "conflict": self.conflict,
+        }
+
+
+OK = Feedback()
+
+
 def course_context(db: Session, principal: Principal, course: Course, now: Any) -> dict[str, Any]:
     """What every course page shows: the client, site, protocol and the actor's abilities."""
     actor = principal.actor
@@ -132,12 +156,7 @@ def _course_page(
     db: Db,
     principal: Principal,
     course_id: int,
-    *,
-    errors: dict[str, dict[str, str]] | None = None,
-    values: dict[str, dict[str, Any]] | None = None,
-    refusal: Refused | None = None,
-    conflict: Conflict | None = None,
-    status_code: int = 200,
+    feedback: Feedback = OK,
 ) -> Response:
     ctx = action_context(request, db, principal)
     course = course_actions.view_course(ctx, course_id)
@@ -157,12 +176,9 @@ def _course_page(
             "people": users_by_id(
                 db, {c.recorded_by_id for c in consents} | {t.recorded_by_id for t in tests}
             ),
-            "errors": errors or {},
-            "values": values or {},
-            "refusal": refusal,
-            "conflict": conflict,
+            **feedback.context(),
         },
-        status_code=status_code,
+        status_code=feedback.status_code,
     )
 
 
@@ -172,12 +188,7 @@ def _visit_page(
     principal: Principal,
     course_id: int,
     visit_id: str,
-    *,
-    errors: dict[str, dict[str, str]] | None = None,
-    values: dict[str, dict[str, Any]] | None = None,
-    refusal: Refused | None = None,
-    conflict: Conflict | None = None,
-    status_code: int = 200,
+    feedback: Feedback = OK,
 ) -> Response:
     ctx = action_context(request, db, principal)
     course = course_actions.view_course(ctx, course_id)
@@ -201,16 +212,13 @@ def _visit_page(
             "history": history,
             "people": users_by_id(db, {h.changed_by_id for h in history}),
             "mail_on": mail_enabled(request.app.state.settings),
-            "errors": errors or {},
-            "values": values or {},
-            "refusal": refusal,
-            "conflict": conflict,
+            **feedback.context(),
         },
-        status_code=status_code,
+        status_code=feedback.status_code,
     )
 
 
-PageRenderer = Callable[..., Response]
+PageRenderer = Callable[[Feedback], Response]
 
 
 async def _submit(
@@ -242,15 +250,14 @@ def submit_values(
         work(parse(model, values))
     except InvalidInput as exc:
         db.rollback()
-        return page(
-            errors={key: errors_by_field(exc.errors)}, values={key: values}, status_code=422
-        )
+        errors = {key: errors_by_field(exc.errors)}
+        return page(Feedback(errors=errors, values={key: values}, status_code=422))
     except Refused as exc:
         db.rollback()
-        return page(refusal=exc, values={key: values}, status_code=409)
+        return page(Feedback(refusal=exc, values={key: values}, status_code=409))
     except Conflict as exc:
         db.rollback()
-        return page(conflict=exc, values={key: values}, status_code=409)
+        return page(Feedback(conflict=exc, values={key: values}, status_code=409))
     return RedirectResponse(done, status_code=303)
 
 
@@ -327,26 +334,40 @@ def course_page(request: Request, db: Db, principal: Viewer, course_id: int) -> 
     return _course_page(request, db, principal, course_id)
 
 
-def _course_renderer(
-    request: Request, db: Db, principal: Principal, course_id: int
-) -> PageRenderer:
-    def page(**kwargs: Any) -> Response:
-        return _course_page(request, db, principal, course_id, **kwargs)
-
-    return page
-
-
-@router.post("/courses/{course_id}/consents")
-async def record_consent(request: Request, db: Db, principal: Manager, course_id: int) -> Response:
+async def _course_form(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    course_id: int,
+    model: type[BaseModel],
+    key: str,
+    action: Callable[[ActionContext, int, Any], Any],
+    anchor: str = "",
+) -> Response:
+    """Handle a form of the course page: run ``action``, or show the page again with why not."""
     ctx = action_context(request, db, principal)
     return await _submit(
         request,
         db,
+        model,
+        key,
+        lambda feedback: _course_page(request, db, principal, course_id, feedback),
+        lambda data: action(ctx, course_id, data),
+        f"/courses/{course_id}{anchor}",
+    )
+
+
+@router.post("/courses/{course_id}/consents")
+async def record_consent(request: Request, db: Db, principal: Manager, course_id: int) -> Response:
+    return await _course_form(
+        request,
+        db,
+        principal,
+        course_id,
         ConsentInput,
         "consent",
-        _course_renderer(request, db, principal, course_id),
-        lambda data: course_actions.record_consent(ctx, course_id, data),
-        f"/courses/{course_id}#consents",
+        course_actions.record_consent,
+        "#consents",
     )
 
 
@@ -354,15 +375,15 @@ async def record_consent(request: Request, db: Db, principal: Manager, course_id
 async def withdraw_consent(
     request: Request, db: Db, principal: Manager, course_id: int, consent_id: int
 ) -> Response:
-    ctx = action_context(request, db, principal)
-    return await _submit(
+    return await _course_form(
         request,
         db,
+        principal,
+        course_id,
         ConsentWithdrawalInput,
         f"consent-{consent_id}",
-        _course_renderer(request, db, principal, course_id),
-        lambda data: course_actions.withdraw_consent(ctx, course_id, consent_id, data),
-        f"/courses/{course_id}#consents",
+        lambda ctx, course, data: course_actions.withdraw_consent(ctx, course, consent_id, data),
+        "#consents",
     )
 
 
@@ -370,29 +391,22 @@ async def withdraw_consent(
 async def record_pregnancy_test(
     request: Request, db: Db, principal: SessionRecorder, course_id: int
 ) -> Response:
-    ctx = action_context(request, db, principal)
-    return await _submit(
+    return await _course_form(
         request,
         db,
+        principal,
+        course_id,
         PregnancyTestInput,
         "pregnancy",
-        _course_renderer(request, db, principal, course_id),
-        lambda data: course_actions.record_pregnancy_test(ctx, course_id, data),
-        f"/courses/{course_id}#pregnancy",
+        course_actions.record_pregnancy_test,
+        "#pregnancy",
     )
 
 
 @router.post("/courses/{course_id}/withdraw")
 async def withdraw(request: Request, db: Db, principal: Manager, course_id: int) -> Response:
-    ctx = action_context(request, db, principal)
-    return await _submit(
-        request,
-        db,
-        Withdrawal,
-        "withdraw",
-        _course_renderer(request, db, principal, course_id),
-        lambda data: course_actions.withdraw(ctx, course_id, data),
-        f"/courses/{course_id}",
+    return await _course_form(
+        request, db, principal, course_id, Withdrawal, "withdraw", course_actions.withdraw
     )
 
 
@@ -409,25 +423,38 @@ def visit_page(
 def _visit_renderer(
     request: Request, db: Db, principal: Principal, course_id: int, visit_id: str
 ) -> PageRenderer:
-    def page(**kwargs: Any) -> Response:
-        return _visit_page(request, db, principal, course_id, visit_id, **kwargs)
+    return lambda feedback: _visit_page(request, db, principal, course_id, visit_id, feedback)
 
-    return page
+
+async def _visit_form(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    course_id: int,
+    visit_id: str,
+    model: type[BaseModel],
+    key: str,
+    action: Callable[[ActionContext, int, str, Any], Any],
+) -> Response:
+    """Handle a form of the visit page: run ``action``, or show the page again with why not."""
+    ctx = action_context(request, db, principal)
+    return await _submit(
+        request,
+        db,
+        model,
+        key,
+        _visit_renderer(request, db, principal, course_id, visit_id),
+        lambda data: action(ctx, course_id, visit_id, data),
+        f"/courses/{course_id}/visits/{visit_id}",
+    )
 
 
 @router.post("/courses/{course_id}/visits/{visit_id}/book")
 async def book_visit(
     request: Request, db: Db, principal: Manager, course_id: int, visit_id: str
 ) -> Response:
-    ctx = action_context(request, db, principal)
-    return await _submit(
-        request,
-        db,
-        VisitBooking,
-        "book",
-        _visit_renderer(request, db, principal, course_id, visit_id),
-        lambda data: course_actions.book_visit(ctx, course_id, visit_id, data),
-        f"/courses/{course_id}/visits/{visit_id}",
+    return await _visit_form(
+        request, db, principal, course_id, visit_id, VisitBooking, "book", course_actions.book_visit
     )
 
 
@@ -435,15 +462,15 @@ async def book_visit(
 async def complete_visit(
     request: Request, db: Db, principal: Manager, course_id: int, visit_id: str
 ) -> Response:
-    ctx = action_context(request, db, principal)
-    return await _submit(
+    return await _visit_form(
         request,
         db,
+        principal,
+        course_id,
+        visit_id,
         VisitCompletion,
         "complete",
-        _visit_renderer(request, db, principal, course_id, visit_id),
-        lambda data: course_actions.complete_visit(ctx, course_id, visit_id, data),
-        f"/courses/{course_id}/visits/{visit_id}",
+        course_actions.complete_visit,
     )
 
 
@@ -451,15 +478,15 @@ async def complete_visit(
 async def record_missed(
     request: Request, db: Db, principal: Manager, course_id: int, visit_id: str
 ) -> Response:
-    ctx = action_context(request, db, principal)
-    return await _submit(
+    return await _visit_form(
         request,
         db,
+        principal,
+        course_id,
+        visit_id,
         MissedVisit,
         "missed",
-        _visit_renderer(request, db, principal, course_id, visit_id),
-        lambda data: course_actions.record_missed(ctx, course_id, visit_id, data),
-        f"/courses/{course_id}/visits/{visit_id}",
+        course_actions.record_missed,
     )
 
 
@@ -471,15 +498,15 @@ class _NoFields(BaseModel):
 async def create_link(
     request: Request, db: Db, principal: LinkSender, course_id: int, visit_id: str
 ) -> Response:
-    ctx = action_context(request, db, principal)
-    return await _submit(
+    return await _visit_form(
         request,
         db,
+        principal,
+        course_id,
+        visit_id,
         _NoFields,
         "link",
-        _visit_renderer(request, db, principal, course_id, visit_id),
-        lambda _data: measure_links.create_visit_link(ctx, course_id, visit_id),
-        f"/courses/{course_id}/visits/{visit_id}#measures",
+        lambda ctx, course, visit, _data: measure_links.create_visit_link(ctx, course, visit),
     )
 
 
@@ -523,14 +550,10 @@ def _gate_page(
     principal: Principal,
     course_id: int,
     visit_id: str,
+    feedback: Feedback = OK,
     *,
     result: GateResult | None = None,
     attempted: bool = False,
-    errors: dict[str, dict[str, str]] | None = None,
-    values: dict[str, dict[str, Any]] | None = None,
-    refusal: Refused | None = None,
-    conflict: Conflict | None = None,
-    status_code: int = 200,
 ) -> Response:
     ctx = action_context(request, db, principal)
     if result is None:
@@ -553,12 +576,9 @@ def _gate_page(
             "overrides": overrides,
             "people": users_by_id(db, {c.checked_by_id for c in checks}),
             "open": visit.status in OPEN,
-            "errors": errors or {},
-            "values": values or {},
-            "refusal": refusal,
-            "conflict": conflict,
+            **feedback.context(),
         },
-        status_code=status_code,
+        status_code=feedback.status_code,
     )
 
 
@@ -585,9 +605,9 @@ def start_dosing(
         principal,
         course_id,
         visit_id,
+        Feedback(status_code=200 if decision.authorised else 409),
         result=decision.result,
         attempted=True,
-        status_code=200 if decision.authorised else 409,
     )
 
 
@@ -597,8 +617,8 @@ async def override_condition(
 ) -> Response:
     ctx = action_context(request, db, principal)
 
-    def page(**kwargs: Any) -> Response:
-        return _gate_page(request, db, principal, course_id, visit_id, **kwargs)
+    def page(feedback: Feedback) -> Response:
+        return _gate_page(request, db, principal, course_id, visit_id, feedback)
 
     values = form_data(await request.form(), OverrideInput)
     key = f"override-{values.get('condition', '')}"
