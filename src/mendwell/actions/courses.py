@@ -194,6 +194,13 @@ def _require_active(course: Course) -> None:
         raise Refused(f"the course is {course.status}; its visits can no longer change")
 
 
+def active_course_for(ctx: ActionContext, course_id: int, permission: Permission) -> Course:
+    """As :func:`course_for`, refusing a course that is completed or withdrawn."""
+    course = course_for(ctx, course_id, permission)
+    _require_active(course)
+    return course
+
+
 def course_visit(course: Course, visit_id: str) -> CourseVisit:
     for visit in course.visits:
         if visit.visit_id == visit_id:
@@ -575,8 +582,7 @@ def book_visit(
     ctx: ActionContext, course_id: int, visit_id: str, data: VisitBooking
 ) -> VisitOutcome:
     """Book a visit on a date (and time); moving a booking or the protocol's date needs a reason."""
-    course = course_for(ctx, course_id, Permission.COURSE_MANAGE)
-    _require_active(course)
+    course = active_course_for(ctx, course_id, Permission.COURSE_MANAGE)
     visit = course_visit(course, visit_id)
     _check_version(ctx, visit, data.version)
     if visit.status not in (*OPEN, VisitStatus.MISSED):
@@ -693,8 +699,7 @@ def record_missed(
     ctx: ActionContext, course_id: int, visit_id: str, data: MissedVisit
 ) -> VisitOutcome:
     """Record that a visit did not take place, with a structured reason."""
-    course = course_for(ctx, course_id, Permission.COURSE_MANAGE)
-    _require_active(course)
+    course = active_course_for(ctx, course_id, Permission.COURSE_MANAGE)
     visit = course_visit(course, visit_id)
     _check_version(ctx, visit, data.version)
     if visit.status not in OPEN:
@@ -931,8 +936,7 @@ def override_condition(
     ctx: ActionContext, course_id: int, visit_id: str, data: OverrideInput
 ) -> GateOverride:
     """A medical override of one unmet, overridable dosing condition, with the reason."""
-    course = course_for(ctx, course_id, Permission.GATE_OVERRIDE)
-    _require_active(course)
+    course = active_course_for(ctx, course_id, Permission.GATE_OVERRIDE)
     visit = dosing_visit(course, visit_id)
     facts = gate_facts(ctx.db, course, visit.visit_id, ctx.now)
     result = check_dosing_gate(facts.protocol, facts.state, today=facts.today, now=ctx.now)
@@ -997,8 +1001,7 @@ def authorise_dosing(
     when no condition is left unmet; otherwise it lists every unmet condition. Either way the
     check is stored and audited, and returned for the dosing-session record.
     """
-    course = course_for(ctx, course_id, Permission.SESSION_RECORD)
-    _require_active(course)
+    course = active_course_for(ctx, course_id, Permission.SESSION_RECORD)
     visit = dosing_visit(course, visit_id)
     if visit.status not in OPEN:
         raise Refused(f"{visit.label} is {visit.status}")

@@ -228,7 +228,7 @@ async def _submit(
     key: str,
     page: PageRenderer,
     work: Callable[[Any], Any],
-    done: str,
+    done: str | Callable[[Any], str],
 ) -> Response:
     """Parse a form into ``model`` and run ``work``, as :func:`submit_values`."""
     values = form_data(await request.form(), model)
@@ -242,12 +242,13 @@ def submit_values(
     key: str,
     page: PageRenderer,
     work: Callable[[Any], Any],
-    done: str,
+    done: str | Callable[[Any], str],
 ) -> Response:
-    """Run ``work`` on the parsed values and go to ``done``; or re-render ``page`` with the
-    problems next to form ``key`` (422), or the refusal or conflict (409), writing nothing."""
+    """Run ``work`` on the parsed values and go to ``done`` (or ``done(result)``); or re-render
+    ``page`` with the problems next to form ``key`` (422), or the refusal or conflict (409),
+    writing nothing."""
     try:
-        work(parse(model, values))
+        result = work(parse(model, values))
     except InvalidInput as exc:
         db.rollback()
         errors = {key: errors_by_field(exc.errors)}
@@ -258,7 +259,7 @@ def submit_values(
     except Conflict as exc:
         db.rollback()
         return page(Feedback(conflict=exc, values={key: values}, status_code=409))
-    return RedirectResponse(done, status_code=303)
+    return RedirectResponse(done(result) if callable(done) else done, status_code=303)
 
 
 # --- enrolment -------------------------------------------------------------------------------
@@ -269,11 +270,7 @@ def _enrol_page(
     db: Db,
     principal: Principal,
     client_id: int,
-    *,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    refusal: Refused | None = None,
-    status_code: int = 200,
+    feedback: Feedback = OK,
 ) -> Response:
     ctx = action_context(request, db, principal)
     client = get_visible_client(db, principal.actor, client_id)
@@ -288,11 +285,11 @@ def _enrol_page(
             "choices": protocol_choices(db, client.organisation_id, site),
             "screening": course_facts.screening_facts(db, client.id),
             "today": site_today(site, ctx.now) if site else ctx.now.date(),
-            "values": values or {},
-            "errors": errors or {},
-            "refusal": refusal,
+            "values": feedback.values.get("enrol", {}),
+            "errors": feedback.errors.get("enrol", {}),
+            "refusal": feedback.refusal,
         },
-        status_code=status_code,
+        status_code=feedback.status_code,
     )
 
 
@@ -303,27 +300,16 @@ def enrol_form(request: Request, db: Db, principal: Manager, client_id: int) -> 
 
 @router.post("/clients/{client_id}/courses")
 async def enrol(request: Request, db: Db, principal: Manager, client_id: int) -> Response:
-    values = form_data(await request.form(), EnrolInput)
     ctx = action_context(request, db, principal)
-    try:
-        course = course_actions.enrol(ctx, client_id, parse(EnrolInput, values))
-    except InvalidInput as exc:
-        db.rollback()
-        return _enrol_page(
-            request,
-            db,
-            principal,
-            client_id,
-            values=values,
-            errors=errors_by_field(exc.errors),
-            status_code=422,
-        )
-    except Refused as exc:
-        db.rollback()
-        return _enrol_page(
-            request, db, principal, client_id, values=values, refusal=exc, status_code=409
-        )
-    return RedirectResponse(f"/courses/{course.id}", status_code=303)
+    return await _submit(
+        request,
+        db,
+        EnrolInput,
+        "enrol",
+        lambda feedback: _enrol_page(request, db, principal, client_id, feedback),
+        lambda data: course_actions.enrol(ctx, client_id, data),
+        lambda course: f"/courses/{course.id}",
+    )
 
 
 # --- the course ------------------------------------------------------------------------------
