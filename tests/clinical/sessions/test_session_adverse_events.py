@@ -165,7 +165,7 @@ def test_checklist_item_adds_its_special_interest_and_grade_code():
     )
     assert a.special_interest == ("suicidality-self-harm",)
     assert a.grade_ncit == "C41339"
-    assert (a.vocabulary_id, a.vocabulary_version) == ("adverse-event-vocabulary", "1.0.0")
+    assert (a.vocabulary_id, a.vocabulary_version) == ("adverse-event-vocabulary", VOCAB.version)
 
 
 def test_grade_and_criteria_inconsistencies_are_noted():
