@@ -258,7 +258,9 @@ def _insert(
         entity_id=event.id,
         site_id=event.site_id,
         client_id=event.client_id,
-        changes=audit.diff(None, snapshot(event)),
+        changes=audit.diff(
+            None, {k: v for k, v in snapshot(event).items() if v not in (None, [], {})}
+        ),
         detail={"via": via},
     )
     _raise_alert(ctx, event, was_serious=False, was_fatal=False)
@@ -295,7 +297,7 @@ def record_checklist(
     """One event per ticked checklist item, with only the capture fields; grade them later."""
     client, site = _recordable_client(ctx, client_id)
     vocab = _vocabulary(vocabulary)
-    onset = data.onset_at or ctx.now
+    onset = data.onset_at or ctx.now.replace(second=0, microsecond=0)
     aware_on = data.aware_on or site_today(site, ctx.now)
     if aware_on < site_today(site, onset):
         raise InvalidInput.single("aware_on", "cannot be before the day of onset")
@@ -512,7 +514,7 @@ def _visible_alert(ctx: ActionContext, alert_id: int) -> AdverseEventAlert:
         .where(AdverseEventAlert.id == alert_id, event_visibility(ctx.db, ctx.actor))
     )
     if alert is None:
-        raise NotFound("alert", alert_id)
+        raise NotFound("adverse_event_alert", alert_id)
     return alert
 
 

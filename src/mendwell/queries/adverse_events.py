@@ -73,7 +73,7 @@ def get_visible_event(db: Session, actor: Actor, event_id: int) -> AdverseEvent:
         .options(*_loaded())
     )
     if event is None:
-        raise NotFound("adverse event", event_id)
+        raise NotFound("adverse_event", event_id)
     return event
 
 

@@ -59,5 +59,5 @@ def get_visible_concern(db: Session, actor: Actor, concern_id: int) -> ConcernRe
         .options(*_loaded())
     )
     if report is None:
-        raise NotFound("concern report", concern_id)
+        raise NotFound("concern_report", concern_id)
     return report

@@ -112,7 +112,11 @@ def _form_context(request: Request, site: Site, now: datetime) -> dict[str, Any]
 
 
 def _local(value: datetime | None, site: Site) -> str | None:
-    return value.astimezone(ZoneInfo(site.timezone)).strftime(LOCAL_MINUTE) if value else None
+    """A time as a datetime-local value in the site's zone (seconds only when there are some)."""
+    if value is None:
+        return None
+    local = value.astimezone(ZoneInfo(site.timezone))
+    return local.strftime(LOCAL_MINUTE + (":%S" if local.second else ""))
 
 
 def _last_substance(db: Session, client_id: int) -> str | None:
