@@ -397,6 +397,36 @@ def update_adverse_event(
     return event
 
 
+def _add_record(
+    ctx: ActionContext,
+    event: AdverseEvent,
+    model: type[AdverseEventFollowUp] | type[AdverseEventReport],
+    fields: dict[str, Any],
+    detail: dict[str, Any] | None = None,
+) -> Any:
+    """Add an append-only record under an event (a follow-up, a report sent) and audit it."""
+    with writes_allowed(ctx.db):
+        record = model(
+            event=event,
+            site_id=event.site_id,
+            client_id=event.client_id,
+            recorded_at=ctx.now,
+            **fields,
+        )
+        ctx.db.add(record)
+    audit.record(
+        ctx,
+        action="create",
+        entity_type=model.__tablename__,
+        entity_id=record.id,
+        site_id=event.site_id,
+        client_id=event.client_id,
+        changes=audit.diff(None, {"adverse_event_id": event.id, **fields}),
+        detail=detail,
+    )
+    return record
+
+
 def add_follow_up(ctx: ActionContext, event_id: int, data: FollowUpCreate) -> AdverseEventFollowUp:
     """A dated note; it may set the outcome and resolution, and close or reopen the event."""
     event = _editable_event(ctx, event_id)
@@ -421,20 +451,20 @@ def add_follow_up(ctx: ActionContext, event_id: int, data: FollowUpCreate) -> Ad
     if problems:
         raise InvalidInput(problems)
     before, old_version = snapshot(event), event.version
+    follow_up = _add_record(
+        ctx,
+        event,
+        AdverseEventFollowUp,
+        {
+            "followed_up_on": data.followed_up_on,
+            "note": data.note,
+            "outcome": data.outcome,
+            "resolved_at": data.resolved_at,
+            "status_change": data.status_change,
+            "author_id": ctx.actor.user_id,
+        },
+    )
     with writes_allowed(ctx.db):
-        follow_up = AdverseEventFollowUp(
-            event=event,
-            site_id=event.site_id,
-            client_id=event.client_id,
-            followed_up_on=data.followed_up_on,
-            note=data.note,
-            outcome=data.outcome,
-            resolved_at=data.resolved_at,
-            status_change=data.status_change,
-            author_id=ctx.actor.user_id,
-            recorded_at=ctx.now,
-        )
-        ctx.db.add(follow_up)
         if data.outcome is not None:
             event.outcome = data.outcome
         if data.resolved_at is not None:
@@ -445,25 +475,6 @@ def add_follow_up(ctx: ActionContext, event_id: int, data: FollowUpCreate) -> Ad
             event.status, event.closed_at = "open", None
         if changes_event or data.status_change:
             event.updated_at = ctx.now
-    audit.record(
-        ctx,
-        action="create",
-        entity_type="adverse_event_follow_up",
-        entity_id=follow_up.id,
-        site_id=event.site_id,
-        client_id=event.client_id,
-        changes=audit.diff(
-            None,
-            {
-                "adverse_event_id": event.id,
-                "followed_up_on": data.followed_up_on,
-                "note": data.note,
-                "outcome": data.outcome,
-                "resolved_at": data.resolved_at,
-                "status_change": data.status_change,
-            },
-        ),
-    )
     if event.version != old_version:
         _audit_update(ctx, event, before, old_version, detail={"follow_up_id": follow_up.id})
     return follow_up
@@ -481,30 +492,13 @@ def record_report(ctx: ActionContext, event_id: int, data: ReportSubmission) -> 
         problems.append(FieldError(("submitted_on",), "cannot be before the date of awareness"))
     if problems:
         raise InvalidInput(problems)
-    with writes_allowed(ctx.db):
-        report = AdverseEventReport(
-            event=event,
-            site_id=event.site_id,
-            client_id=event.client_id,
-            clock_id=data.clock_id,
-            submitted_on=data.submitted_on,
-            submitted_to=data.submitted_to,
-            reference=data.reference,
-            recorded_by_id=ctx.actor.user_id,
-            recorded_at=ctx.now,
-        )
-        ctx.db.add(report)
-    audit.record(
+    return _add_record(
         ctx,
-        action="create",
-        entity_type="adverse_event_report",
-        entity_id=report.id,
-        site_id=event.site_id,
-        client_id=event.client_id,
-        changes=audit.diff(None, {"adverse_event_id": event.id, **data.model_dump()}),
+        event,
+        AdverseEventReport,
+        {**data.model_dump(), "recorded_by_id": ctx.actor.user_id},
         detail={"due_on": clocks[data.clock_id]["due_on"]},
     )
-    return report
 
 
 def _visible_alert(ctx: ActionContext, alert_id: int) -> AdverseEventAlert:

@@ -11,9 +11,10 @@ import io
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Text, and_, cast, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
@@ -38,6 +39,7 @@ from mendwell.schemas.adverse_events import (
 from mendwell.store.models import AdverseEvent, AdverseEventAlert, Client, Site
 
 RUNNING = ("pending", "due-today", "overdue")
+M = TypeVar("M", bound=BaseModel)
 
 
 def site_today(site: Site, now: datetime) -> date:
@@ -318,54 +320,31 @@ def open_alerts(
 
 def event_out(event: AdverseEvent, today: date) -> AdverseEventOut:
     """The API shape of an event, with its clocks as they stand on ``today``."""
-    fields = {
-        name: getattr(event, name)
-        for name in AdverseEventOut.model_fields
-        if name not in ("client_code", "clocks", "follow_ups", "reports")
-    }
-    return AdverseEventOut(
-        **fields,
+    return _shape(
+        AdverseEventOut,
+        event,
         client_code=event.client.code,
         clocks=[
             ClockOut(
-                id=s.clock.id,
-                label=s.clock.label,
-                days=s.clock.days,
-                due_on=s.clock.due_on,
-                provisional=s.clock.provisional,
-                state=s.state,
-                days_left=s.days_left,
-                submitted_on=s.submitted_on,
-                sources=list(s.clock.sources),
+                **asdict(s.clock), state=s.state, days_left=s.days_left, submitted_on=s.submitted_on
             )
             for s in clock_view(event, today)
         ],
         follow_ups=[
-            FollowUpOut(
-                id=f.id,
-                followed_up_on=f.followed_up_on,
-                note=f.note,
-                outcome=f.outcome,
-                resolved_at=f.resolved_at,
-                status_change=f.status_change,
-                author=f.author.username if f.author else None,
-                recorded_at=f.recorded_at,
-            )
+            _shape(FollowUpOut, f, author=f.author.username if f.author else None)
             for f in event.follow_ups
         ],
         reports=[
-            ReportOut(
-                id=r.id,
-                clock_id=r.clock_id,
-                submitted_on=r.submitted_on,
-                submitted_to=r.submitted_to,
-                reference=r.reference,
-                recorded_by=r.recorded_by.username if r.recorded_by else None,
-                recorded_at=r.recorded_at,
-            )
+            _shape(ReportOut, r, recorded_by=r.recorded_by.username if r.recorded_by else None)
             for r in event.reports
         ],
     )
+
+
+def _shape(model: type[M], row: object, **extra: Any) -> M:
+    """An output model from a row's same-named attributes, plus ``extra``."""
+    fields = {name: getattr(row, name) for name in model.model_fields if name not in extra}
+    return model(**fields, **extra)
 
 
 CSV_COLUMNS = (

@@ -3,6 +3,7 @@ client-page and dashboard panels."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mendwell.actions import adverse_events as ae_actions
+from mendwell.actions.context import ActionContext
 from mendwell.actions.errors import Conflict, InvalidInput
 from mendwell.clinical.sessions.adverse_events import (
     EVENT_CATEGORIES,
@@ -372,50 +374,57 @@ def event_page(request: Request, db: Db, principal: Viewer, event_id: int) -> Re
     return _event_page(request, db, principal, event_id)
 
 
-@router.post("/adverse-events/{event_id}/follow-ups")
-async def add_follow_up(request: Request, db: Db, principal: Recorder, event_id: int) -> Response:
-    values = form_data(await request.form(), FollowUpCreate)
+async def _post_to_event(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    event_id: int,
+    model: type[FollowUpCreate] | type[ReportSubmission],
+    act: Callable[[ActionContext, int, Any], object],
+    form: str,
+    anchor: str,
+) -> Response:
+    """Handle one of the event page's forms; bad input shows the page again with the errors."""
+    values = form_data(await request.form(), model)
     ctx = action_context(request, db, principal)
     event = get_visible_event(db, principal.actor, event_id)
     try:
-        data = parse(FollowUpCreate, values, context=_form_context(request, event.site, ctx.now))
-        ae_actions.add_follow_up(ctx, event_id, data)
+        act(
+            ctx, event_id, parse(model, values, context=_form_context(request, event.site, ctx.now))
+        )
     except InvalidInput as exc:
         db.rollback()
-        errors = errors_by_field(exc.errors)
-        return _event_page(
-            request,
-            db,
-            principal,
-            event_id,
-            follow_up_errors=errors,
-            follow_up_values=values,
-            status_code=422,
-        )
-    return RedirectResponse(f"/adverse-events/{event_id}#follow-ups", status_code=303)
+        shown = {f"{form}_errors": errors_by_field(exc.errors), f"{form}_values": values}
+        return _event_page(request, db, principal, event_id, status_code=422, **shown)
+    return RedirectResponse(f"/adverse-events/{event_id}#{anchor}", status_code=303)
+
+
+@router.post("/adverse-events/{event_id}/follow-ups")
+async def add_follow_up(request: Request, db: Db, principal: Recorder, event_id: int) -> Response:
+    return await _post_to_event(
+        request,
+        db,
+        principal,
+        event_id,
+        FollowUpCreate,
+        ae_actions.add_follow_up,
+        "follow_up",
+        "follow-ups",
+    )
 
 
 @router.post("/adverse-events/{event_id}/reports")
 async def record_report(request: Request, db: Db, principal: Recorder, event_id: int) -> Response:
-    values = form_data(await request.form(), ReportSubmission)
-    ctx = action_context(request, db, principal)
-    event = get_visible_event(db, principal.actor, event_id)
-    try:
-        data = parse(ReportSubmission, values, context=_form_context(request, event.site, ctx.now))
-        ae_actions.record_report(ctx, event_id, data)
-    except InvalidInput as exc:
-        db.rollback()
-        errors = errors_by_field(exc.errors)
-        return _event_page(
-            request,
-            db,
-            principal,
-            event_id,
-            report_errors=errors,
-            report_values=values,
-            status_code=422,
-        )
-    return RedirectResponse(f"/adverse-events/{event_id}#clocks", status_code=303)
+    return await _post_to_event(
+        request,
+        db,
+        principal,
+        event_id,
+        ReportSubmission,
+        ae_actions.record_report,
+        "report",
+        "clocks",
+    )
 
 
 @router.post("/adverse-events/alerts/{alert_id}/acknowledge")
