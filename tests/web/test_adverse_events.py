@@ -384,15 +384,13 @@ def test_a_serious_event_alerts_the_medical_monitor_at_once(app, database, world
     blank = mara.post(path, {"note": " "})
     assert blank.status_code == 422
     assert f'id="ack-{alert_id}-error"' in blank.text
-    assert (
-        mara.post(path, {"note": "Called the client; safe, follow-up tomorrow."}).status_code == 303
-    )
+    note = "Called the client; safe, follow-up tomorrow."
+    done = mara.post(path, {"note": note, "next": "//elsewhere.example/"})
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/adverse-events/{event['id']}"  # never off the site
     acknowledged = _events(database, entity_type="adverse_event_alert", action="acknowledge")
     assert acknowledged[0].username == "mara"
-    assert acknowledged[0].changes["acknowledgement_note"] == [
-        None,
-        "Called the client; safe, follow-up tomorrow.",
-    ]
+    assert acknowledged[0].changes["acknowledgement_note"] == [None, note]
     assert "Alerts to acknowledge" not in mara.get("/").text
     assert "Not yet acknowledged" not in mara.get(f"/adverse-events/{event['id']}").text
     assert mara.post(path, {"note": "again"}).status_code == 409
@@ -528,29 +526,32 @@ def _seed(app, database, world) -> dict[str, int]:  # type: ignore[no-untyped-de
     return {k: v["id"] for k, v in made.items()}
 
 
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ("", {"euphoria", "bp", "serious"}),
-        ("substance=psilocybin", {"bp"}),
-        ("grade=2", {"bp"}),
-        ("serious=yes", {"serious"}),
-        ("serious=no", {"euphoria", "bp"}),
-        ("special_interest=abuse-potential-misuse", {"euphoria"}),
-        ("special_interest=cardiovascular", {"bp"}),
-        ("since=2026-01-03&until=2026-01-04", {"bp"}),
-        ("since=2026-01-05", {"euphoria"}),
-        ("status=closed", set()),
-    ],
-)
-def test_the_program_listing_filters(app, database, world, query, expected) -> None:  # type: ignore[no-untyped-def]
+FILTERS = [
+    ("", {"euphoria", "bp", "serious"}),
+    ("substance=psilocybin", {"bp"}),
+    ("grade=2", {"bp"}),
+    ("serious=yes", {"serious"}),
+    ("serious=no", {"euphoria", "bp"}),
+    ("special_interest=abuse-potential-misuse", {"euphoria"}),
+    ("special_interest=cardiovascular", {"bp"}),
+    ("since=2026-01-03&until=2026-01-04", {"bp"}),
+    ("since=2026-01-05", {"euphoria"}),
+    ("status=closed", set()),
+    ("site_id=999&grade=1", set()),
+]
+
+
+def test_the_program_listing_filters(app, database, world) -> None:  # type: ignore[no-untyped-def]
     ids = _seed(app, database, world)
     names = {v: k for k, v in ids.items()}
     api = _api(app, database, world, "mara")
-    found = api.get(f"/api/v1/adverse-events?{query}").json()["items"]
-    assert {names[e["id"]] for e in found} == expected
-    page = _browser(app, "mara").get(f"/adverse-events?{query}").text
-    assert f"{len(expected)} adverse event" in page
+    mara = _browser(app, "mara")
+    for query, expected in FILTERS:
+        found = api.get(f"/api/v1/adverse-events?{query}").json()["items"]
+        assert {names[e["id"]] for e in found} == expected, query
+        assert f"{len(expected)} adverse event" in mara.get(f"/adverse-events?{query}").text, query
+    searches = _events(database, entity_type="adverse_event", action="search", username="mara")
+    assert searches[-1].detail == {"filters": {"site_id": 999, "grade": 1}, "count": 0}
 
 
 def test_a_bad_filter_is_named(app, database, world) -> None:  # type: ignore[no-untyped-def]
@@ -665,38 +666,38 @@ def test_oregon_facts_are_checked(app, database, world) -> None:  # type: ignore
 # --- bad input ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("change", "field"),
-    [
-        ({"term": " "}, "term"),
-        ({"substance": "lsd"}, "substance"),
-        ({"grade": 6}, "grade"),
-        ({"seriousness_criteria": ["hospitalisation"]}, "seriousness_criteria"),
-        ({"relatedness": "maybe"}, "relatedness"),
-        ({"expectedness": "surprising"}, "expectedness"),
-        ({"action_taken": "dose-doubled"}, "action_taken"),
-        ({"outcome": "better"}, "outcome"),
-        ({"special_interest": ["cardiac"]}, "special_interest"),
-        ({"category": "mood"}, "category"),
-        ({"checklist_item": "giggles"}, "checklist_item"),
-        ({"onset_at": "2026-01-07T08:00:00+00:00"}, "onset_at"),
-        ({"onset_at": "2026-01-06T08:00:00"}, "onset_at"),
-        ({"resolved_at": "2026-01-06T07:00:00+00:00"}, "resolved_at"),
-        ({"aware_on": "2026-01-05"}, "aware_on"),
-        ({"meddra_code": "1234"}, "meddra_code"),
-        ({"meddra_code": "10028813"}, "meddra_version"),
-        ({"dosing_session_id": 0}, "dosing_session_id"),
-        ({"dose": "80 mg"}, "dose"),
-    ],
-)
-def test_bad_input_names_the_field_and_writes_nothing(app, database, world, change, field) -> None:  # type: ignore[no-untyped-def]
+BAD_INPUT = [
+    ({"term": " "}, "term"),
+    ({"substance": "lsd"}, "substance"),
+    ({"grade": 6}, "grade"),
+    ({"seriousness_criteria": ["hospitalisation"]}, "seriousness_criteria"),
+    ({"relatedness": "maybe"}, "relatedness"),
+    ({"expectedness": "surprising"}, "expectedness"),
+    ({"action_taken": "dose-doubled"}, "action_taken"),
+    ({"outcome": "better"}, "outcome"),
+    ({"special_interest": ["cardiac"]}, "special_interest"),
+    ({"category": "mood"}, "category"),
+    ({"checklist_item": "giggles"}, "checklist_item"),
+    ({"onset_at": "2026-01-07T08:00:00+00:00"}, "onset_at"),
+    ({"onset_at": "2026-01-06T08:00:00"}, "onset_at"),
+    ({"resolved_at": "2026-01-06T07:00:00+00:00"}, "resolved_at"),
+    ({"aware_on": "2026-01-05"}, "aware_on"),
+    ({"meddra_code": "1234"}, "meddra_code"),
+    ({"meddra_code": "10028813"}, "meddra_version"),
+    ({"dosing_session_id": 0}, "dosing_session_id"),
+    ({"dose": "80 mg"}, "dose"),
+]
+
+
+def test_bad_input_names_the_field_and_writes_nothing(app, database, world) -> None:  # type: ignore[no-untyped-def]
     api = _api(app, database, world, "mara")
     before = len(_events(database))
-    response = api.post(
-        f"/api/v1/clients/{world.clients['alice']}/adverse-events", json=_payload(**change)
-    )
-    assert response.status_code == 422
-    assert field in {e["loc"][1] for e in response.json()["detail"]}
+    for change, field in BAD_INPUT:
+        response = api.post(
+            f"/api/v1/clients/{world.clients['alice']}/adverse-events", json=_payload(**change)
+        )
+        assert response.status_code == 422, change
+        assert field in {e["loc"][1] for e in response.json()["detail"]}, change
     assert _count(database) == 0
     assert len(_events(database)) == before
 

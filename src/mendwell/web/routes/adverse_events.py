@@ -448,7 +448,7 @@ async def acknowledge_alert(
             status_code=422,
         )
     back = str(form.get("next") or "")
-    if back.startswith("/") and not back.startswith("//"):
+    if back.startswith("/") and not back.startswith(("//", "/\\")):  # stay on this site
         return RedirectResponse(back, status_code=303)
     return RedirectResponse(f"/adverse-events/{alert.adverse_event_id}", status_code=303)
 
