@@ -63,6 +63,29 @@ class Settings(BaseSettings):
         description="Public address of this Mendwell, used in links sent to clients.",
     )
 
+    adverse_event_vocabulary: Path | None = Field(
+        default=None,
+        description="A program's own adverse-event vocabulary file (same format as the shipped "
+        "knowledge/adverse_events/vocabulary.yaml), e.g. to change the expedited-reporting "
+        "clock lengths. Unset: the shipped vocabulary (7 and 15 days).",
+    )
+
+    @field_validator("adverse_event_vocabulary")
+    @classmethod
+    def _valid_vocabulary(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        from mendwell.clinical.sessions.adverse_events import vocabulary_at
+        from mendwell.knowledge.sources import KnowledgeFileError
+
+        if not value.is_file():
+            raise ValueError(f"{value} is not a file")
+        try:
+            vocabulary_at(value.resolve())
+        except KnowledgeFileError as exc:
+            raise ValueError(str(exc)) from exc
+        return value.resolve()
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str | None) -> str | None:

@@ -16,3 +16,6 @@ from mendwell.demo.builder import (
 )
 
 __all__ = ["DEMO_PASSWORD", "DEMO_STEPS", "DemoContext", "DemoSummary", "build_demo", "demo_step"]
+
+# Feature steps run after the core steps, in this order.
+from mendwell.demo import adverse_events as _adverse_events  # noqa: F401

@@ -9,15 +9,28 @@ from mendwell.store.models.accounts import (
     User,
     UserSession,
 )
+from mendwell.store.models.adverse_events import (
+    AdverseEvent,
+    AdverseEventAlert,
+    AdverseEventFollowUp,
+    AdverseEventReport,
+)
 from mendwell.store.models.audit import AuditEvent
 from mendwell.store.models.clients import Client, ClientAssignment, ClientStatusChange
+from mendwell.store.models.concerns import ConcernNote, ConcernReport
 
 __all__ = [
+    "AdverseEvent",
+    "AdverseEventAlert",
+    "AdverseEventFollowUp",
+    "AdverseEventReport",
     "ApiToken",
     "AuditEvent",
     "Client",
     "ClientAssignment",
     "ClientStatusChange",
+    "ConcernNote",
+    "ConcernReport",
     "LoginAttempt",
     "Organisation",
     "RoleAssignment",

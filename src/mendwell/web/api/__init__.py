@@ -1,5 +1,5 @@
 """The JSON API under /api/v1."""
 
-from mendwell.web.api import accounts, audit, clients
+from mendwell.web.api import accounts, adverse_events, audit, clients
 
-ROUTERS = [clients.router, accounts.router, audit.router]
+ROUTERS = [clients.router, adverse_events.router, accounts.router, audit.router]

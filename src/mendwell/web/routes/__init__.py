@@ -1,12 +1,23 @@
 """HTML pages."""
 
-from mendwell.web.routes import account, admin, auth, clients, dashboard, health
+from mendwell.web.routes import (
+    account,
+    admin,
+    adverse_events,
+    auth,
+    clients,
+    concerns,
+    dashboard,
+    health,
+)
 
 ROUTERS = [
     health.router,
     auth.router,
     dashboard.router,
     clients.router,
+    adverse_events.router,
+    concerns.router,
     admin.router,
     account.router,
 ]
