@@ -11,6 +11,12 @@ from mendwell.store.models.accounts import (
 )
 from mendwell.store.models.audit import AuditEvent
 from mendwell.store.models.clients import Client, ClientAssignment, ClientStatusChange
+from mendwell.store.models.screening import (
+    Screening,
+    ScreeningSignature,
+    ScreeningVersion,
+    ScreeningWashout,
+)
 
 __all__ = [
     "ApiToken",
@@ -21,6 +27,10 @@ __all__ = [
     "LoginAttempt",
     "Organisation",
     "RoleAssignment",
+    "Screening",
+    "ScreeningSignature",
+    "ScreeningVersion",
+    "ScreeningWashout",
     "Site",
     "User",
     "UserSession",
