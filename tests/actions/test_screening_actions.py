@@ -63,9 +63,11 @@ def test_starting_a_screening_stores_version_one_and_moves_a_referred_client(
     screening_id = _start(database, settings, world)
     with database.sessionmaker() as db:
         screening = db.get(Screening, screening_id)
-        assert screening.status == "draft" and screening.latest_version == 1
+        assert screening.status == "draft"
+        assert screening.latest_version == 1
         version = screening.current
-        assert version.substance == "mdma" and version.protocol_id == "mdma-at-phase3"
+        assert version.substance == "mdma"
+        assert version.protocol_id == "mdma-at-phase3"
         assert version.outcome == "eligible"
         assert version.record["date_of_birth"] == "1985-04-12"  # from the registry
         assert {r["id"] for r in version.evaluation["rule_sets"]} >= {"mdma-exclusions"}
@@ -166,20 +168,17 @@ def test_a_wrong_password_is_refused_audited_and_counts_towards_throttling(
     database, settings, world
 ) -> None:  # type: ignore[no-untyped-def]
     screening_id = _start(database, settings, world)
-    with pytest.raises(actions.ReauthenticationFailed) as caught:
-        with acting(database, world.users["mara"]) as ctx:
-            data = parse(
-                SignatureInput, {"version": 1, "decision": "eligible", "password": "guess"}
-            )
-            try:
-                actions.sign_screening(ctx, settings, world.clients["alice"], screening_id, data)
-            finally:
-                ctx.db.commit()  # the failure is recorded even though signing is refused
+    with acting(database, world.users["mara"]) as ctx:
+        data = parse(SignatureInput, {"version": 1, "decision": "eligible", "password": "guess"})
+        with pytest.raises(actions.ReauthenticationFailed) as caught:
+            actions.sign_screening(ctx, settings, world.clients["alice"], screening_id, data)
+        # The failure is recorded and committed even though signing is refused.
     assert caught.value.errors[0].loc == ("password",)
     with database.sessionmaker() as db:
         assert db.get(Screening, screening_id).status == "draft"  # type: ignore[union-attr]
         failed = events(db, action="sign", outcome="failure")
-        assert failed[-1].username == "mara" and failed[-1].detail == {"reason": "wrong password"}
+        assert failed[-1].username == "mara"
+        assert failed[-1].detail == {"reason": "wrong password"}
         assert db.scalar(select(func.count()).select_from(ScreeningSignature)) == 0
         attempts = db.scalars(select(LoginAttempt).where(LoginAttempt.username == "mara")).all()
         assert [a.succeeded for a in attempts][-1] is False
@@ -205,11 +204,13 @@ def test_signing_eligible_with_an_open_contraindication_is_refused_until_overrid
     )
     with database.sessionmaker() as db:
         signature = db.scalar(select(ScreeningSignature))
-        assert signature.decision == "eligible" and signature.outcome == "eligible"
+        assert signature.decision == "eligible"
+        assert signature.outcome == "eligible"
         assert signature.overrides[0]["reason"] == reason
         assert signature.overrides[0]["clinician"] == "Mara Medina"
         override = events(db, action="override")[-1]
-        assert override.reason == reason and override.detail["rule_id"] == "mdma.arrhythmia"
+        assert override.reason == reason
+        assert override.detail["rule_id"] == "mdma.arrhythmia"
 
 
 def test_an_override_needs_a_reason() -> None:
@@ -303,7 +304,8 @@ def test_the_signature_records_meaning_time_signer_and_a_verifiable_hash(
     with database.sessionmaker() as db:
         signature = db.scalar(select(ScreeningSignature))
         assert signature.meaning == "I have reviewed these findings and decide: eligible"
-        assert signature.signer_name == "Mara Medina" and signature.signed_at == TEST_START
+        assert signature.signer_name == "Mara Medina"
+        assert signature.signed_at == TEST_START
         assert len(signature.content_hash) == 64
         assert signature_intact(signature)
         signature.comment = "altered after signing"  # in memory only: the hash no longer fits
@@ -331,7 +333,8 @@ def test_the_washout_plan_is_stored_and_returned_by_the_contract_query(
     ]
     _sign(database, settings, world, screening_id, overrides=overrides)
     signed = latest_signed_screening_for(database, world)
-    assert signed.screening_id == screening_id and signed.decision == "eligible"
+    assert signed.screening_id == screening_id
+    assert signed.decision == "eligible"
     assert signed.earliest_dosing_date == date(2026, 1, 13)
     (entry,) = signed.washout
     assert (entry.medication, entry.generic_name, entry.from_date) == (
@@ -339,7 +342,8 @@ def test_the_washout_plan_is_stored_and_returned_by_the_contract_query(
         "paroxetine",
         date(2026, 1, 1),
     )
-    assert entry.washout_days == 12 and entry.earliest_dosing_date == date(2026, 1, 13)
+    assert entry.washout_days == 12
+    assert entry.earliest_dosing_date == date(2026, 1, 13)
     assert set(entry.rule_ids) == {"mdma.ssri", "mdma-at-phase3.psychiatric_medication_taper"}
     assert not signed.allows_dosing_on(date(2026, 1, 12))
     assert signed.allows_dosing_on(date(2026, 1, 13))

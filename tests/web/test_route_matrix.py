@@ -54,6 +54,8 @@ def _path(template: str, world: Any) -> str:
         user_id=world.users["bob"],
         site_id=world.sites["A"],
         token_id=999_999,
+        screening_id=999_999,
+        number=1,
     )
 
 
