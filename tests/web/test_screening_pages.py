@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from starlette.datastructures import FormData
 
 from mendwell.clinical.screening import ScreeningRecord
-from mendwell.store.models import AuditEvent, Screening, ScreeningSignature, ScreeningVersion
+from mendwell.store.models import Screening, ScreeningSignature, ScreeningVersion
 from mendwell.web import screening_form as sf
-from support.screening import record
+from support.screening import count, record, stored_events
 from support.web import Browser
 from support.world import PASSWORD
 
@@ -31,19 +31,6 @@ def _form(data: dict[str, Any] | None = None, **config: str) -> dict[str, Any]:
     values = sf.form_values(data if data is not None else record(), {})
     values.pop("medication_count", None)
     return {"substance": "mdma", "protocol_id": "mdma-at-phase3", **values, **config}
-
-
-def _count(database, model) -> int:  # type: ignore[no-untyped-def]
-    with database.sessionmaker() as db:
-        return int(db.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def _events(database, **where):  # type: ignore[no-untyped-def]
-    with database.sessionmaker() as db:
-        query = select(AuditEvent).order_by(AuditEvent.seq)
-        for key, value in where.items():
-            query = query.where(getattr(AuditEvent, key) == value)
-        return db.scalars(query).all()
 
 
 def _start(browser: Browser, client_id: int, data: dict[str, Any] | None = None) -> str:
@@ -130,7 +117,7 @@ def test_a_facilitator_enters_a_screening_and_each_save_is_a_version(app, databa
         assert db.scalar(select(func.count()).select_from(ScreeningVersion)) == 2
     assert [
         e.action
-        for e in _events(database, entity_type="screening", username="alice")
+        for e in stored_events(database, entity_type="screening", username="alice")
         if e.action != "view"
     ] == ["create", "update"]
 
@@ -143,7 +130,7 @@ def test_check_findings_without_javascript_saves_nothing(app, database, world) -
     assert "mdma.psychosis" in _finding_rows(page.text)
     assert "Outcome: <strong>Ineligible</strong>" in page.text
     assert 'value="yes" checked' in page.text  # what was entered is shown again
-    assert _count(database, Screening) == 0
+    assert count(database, Screening) == 0
 
 
 def test_bad_input_is_shown_next_to_the_field_and_nothing_is_written(app, database, world) -> None:  # type: ignore[no-untyped-def]
@@ -159,7 +146,7 @@ def test_bad_input_is_shown_next_to_the_field_and_nothing_is_written(app, databa
     assert page.status_code == 422
     assert 'id="f-labs.sodium.value-error"' in page.text
     assert "is not accepted for sodium" in page.text
-    assert _count(database, Screening) == 0
+    assert count(database, Screening) == 0
 
 
 def test_a_stale_save_shows_what_changed_and_keeps_the_entries(app, database, world) -> None:  # type: ignore[no-untyped-def]
@@ -176,7 +163,7 @@ def test_a_stale_save_shows_what_changed_and_keeps_the_entries(app, database, wo
     assert "Someone else saved this screening" in page.text
     assert "record.mushroom_allergy" in page.text
     assert 'name="based_on_version" value="2"' in page.text
-    assert _count(database, ScreeningVersion) == 2
+    assert count(database, ScreeningVersion) == 2
 
 
 def test_the_findings_panel_is_evaluated_on_the_fly_and_stores_nothing(
@@ -195,7 +182,7 @@ def test_the_findings_panel_is_evaluated_on_the_fly_and_stores_nothing(
     assert bad.status_code == 200
     assert "Cannot evaluate yet" in bad.text
     assert "vitals.heart_rate_bpm" in bad.text
-    assert _count(database, Screening) == 0
+    assert count(database, Screening) == 0
 
 
 def test_unconfirmed_findings_are_labelled(app, world) -> None:  # type: ignore[no-untyped-def]
@@ -259,7 +246,7 @@ def test_carol_at_site_b_gets_404(app, database, world) -> None:  # type: ignore
     ):
         assert carol.get(url).status_code == 404, url
     assert carol.post(path, _form(intent="save", based_on_version="1")).status_code == 404
-    assert _events(database, action="access_failed", username="carol")
+    assert stored_events(database, action="access_failed", username="carol")
 
 
 def test_an_admin_may_read_but_not_enter_or_sign(app, world) -> None:  # type: ignore[no-untyped-def]
@@ -280,8 +267,8 @@ def test_a_facilitator_cannot_sign(app, database, world) -> None:  # type: ignor
         path + "/sign", {"version": 1, "decision": "eligible", "password": PASSWORD}
     )
     assert refused.status_code == 403
-    assert _count(database, ScreeningSignature) == 0
-    denied = _events(database, action="permission_denied", username="alice")
+    assert count(database, ScreeningSignature) == 0
+    denied = stored_events(database, action="permission_denied", username="alice")
     assert denied[-1].detail["permission"] == "screening.sign"
 
 
@@ -290,7 +277,7 @@ def test_viewing_a_screening_is_audited(app, database, world) -> None:  # type: 
     path = _start(alice, world.clients["alice"])
     admin = _browser(app, "admin")
     admin.get(path + "/print")
-    views = _events(database, action="view", entity_type="screening", username="admin")
+    views = stored_events(database, action="view", entity_type="screening", username="admin")
     assert views[-1].detail == {"what": "print"}
     assert views[-1].client_id == world.clients["alice"]
 
@@ -322,7 +309,7 @@ def test_the_medical_user_overrides_a_finding_with_a_reason_and_signs(app, datab
     )
     assert no_reason.status_code == 422
     assert 'id="f-overrides.0.reason-error"' in no_reason.text
-    assert _count(database, ScreeningSignature) == 0
+    assert count(database, ScreeningSignature) == 0
     reason = "Childhood SVT ablated in 2004; cardiology review 2025 normal"
     signed = _sign(
         mara,
@@ -340,7 +327,7 @@ def test_the_medical_user_overrides_a_finding_with_a_reason_and_signs(app, datab
     assert f"Overridden by Mara Medina: {reason}" in view.text
     assert '<span class="badge ok">verified</span>' in view.text
     assert "<form" not in view.text.split('<main id="main"')[1]  # locked: no editing form
-    override = _events(database, action="override")[-1]
+    override = stored_events(database, action="override")[-1]
     assert override.reason == reason
     assert override.username == "mara"
 
@@ -354,8 +341,8 @@ def test_a_wrong_password_is_refused_and_the_attempt_is_in_the_audit_trail(
     assert page.status_code == 422
     assert 'id="f-password-error"' in page.text
     assert "not my password" not in page.text
-    assert _count(database, ScreeningSignature) == 0
-    failed = _events(database, action="sign", outcome="failure")
+    assert count(database, ScreeningSignature) == 0
+    failed = stored_events(database, action="sign", outcome="failure")
     assert [e.username for e in failed] == ["mara"]
 
 

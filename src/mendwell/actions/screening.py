@@ -21,7 +21,7 @@ from mendwell.actions import audit
 from mendwell.actions.auth import is_throttled
 from mendwell.actions.clients import change_status, changes_since
 from mendwell.actions.context import ActionContext, writes_allowed
-from mendwell.actions.errors import Conflict, FieldError, InvalidInput, NotFound, Refused
+from mendwell.actions.errors import Conflict, FieldError, InvalidInput, Refused
 from mendwell.clinical.registry import ClientStatus
 from mendwell.clinical.screening import (
     Evaluation,
@@ -40,6 +40,7 @@ from mendwell.clinical.screening import (
 )
 from mendwell.permissions import Permission
 from mendwell.queries.scope import get_visible_client
+from mendwell.queries.screening import signed_content, visible_screening
 from mendwell.schemas.clients import StatusChange
 from mendwell.schemas.screening import (
     NO_JURISDICTION,
@@ -49,7 +50,6 @@ from mendwell.schemas.screening import (
     ScreeningStatus,
     ScreeningUpdate,
     SignatureInput,
-    SignedContent,
     meaning_of,
 )
 from mendwell.security.passwords import verify_password
@@ -164,14 +164,6 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
             out.update(flatten(value, f"{prefix}{i}."))
         return out or {prefix.rstrip("."): []}
     return {prefix.rstrip("."): data}
-
-
-def _visible_screening(ctx: ActionContext, client_id: int, screening_id: int) -> Screening:
-    client = get_visible_client(ctx.db, ctx.actor, client_id)
-    screening = ctx.db.get(Screening, screening_id)
-    if screening is None or screening.client_id != client.id:
-        raise NotFound(ENTITY, screening_id)
-    return screening
 
 
 def _state(
@@ -308,13 +300,21 @@ def _conflict(ctx: ActionContext, screening: Screening, expected: int) -> Confli
     )
 
 
-def _require_draft(screening: Screening) -> None:
+def _draft(
+    ctx: ActionContext, client_id: int, screening_id: int, permission: Permission, version: int
+) -> Screening:
+    """A visible draft the actor may work on, at the version they saw (else Conflict)."""
+    screening = visible_screening(ctx.db, ctx.actor, client_id, screening_id)
+    ctx.require(permission, screening.site_id)
     if screening.status != ScreeningStatus.DRAFT:
         raise Refused(
             f"Screening {screening.id} is {screening.status} and locked. Start a new screening "
             "to record changes; once signed it supersedes this one.",
             [f"status: {screening.status}"],
         )
+    if version != screening.latest_version:
+        raise _conflict(ctx, screening, version)
+    return screening
 
 
 def save_screening(
@@ -325,11 +325,9 @@ def save_screening(
     data: ScreeningUpdate,
 ) -> Screening:
     """Save a draft as a new version; earlier versions are kept. Unchanged data saves nothing."""
-    screening = _visible_screening(ctx, client_id, screening_id)
-    ctx.require(Permission.SCREENING_EDIT, screening.site_id)
-    _require_draft(screening)
-    if data.based_on_version != screening.latest_version:
-        raise _conflict(ctx, screening, data.based_on_version)
+    screening = _draft(
+        ctx, client_id, screening_id, Permission.SCREENING_EDIT, data.based_on_version
+    )
     client = ctx.db.get(Client, screening.client_id)
     assert client is not None
     evaluated = _evaluate_for(client, data, ctx, settings)
@@ -473,39 +471,18 @@ def sign_screening(
     data: SignatureInput,
 ) -> Screening:
     """Sign the decision on the latest version; the screening is locked from then on."""
-    screening = _visible_screening(ctx, client_id, screening_id)
-    ctx.require(Permission.SCREENING_SIGN, screening.site_id)
-    _require_draft(screening)
-    if data.version != screening.latest_version:
-        raise _conflict(ctx, screening, data.version)
+    screening = _draft(ctx, client_id, screening_id, Permission.SCREENING_SIGN, data.version)
     signer = _reauthenticate(ctx, settings, screening, data.password)
     evaluation = _final_evaluation(ctx, settings, screening, data, signer)
     _check_decision(data, evaluation)
     version = screening.current
     meaning = meaning_of(data.decision)
     final = evaluation.model_dump(mode="json")
-    content = SignedContent(
-        screening_id=screening.id,
-        client_id=screening.client_id,
-        site_id=screening.site_id,
-        version=version.number,
-        substance=version.substance,
-        protocol_id=version.protocol_id,
-        jurisdiction=evaluation.jurisdiction,
-        record=version.record,
-        evaluation=final,
-        decision=data.decision.value,
-        meaning=meaning,
-        comment=data.comment,
-        signer_id=signer.id,
-        signer_name=signer.full_name,
-        signed_at=ctx.now,
-    )
     earlier = _signed_screenings(ctx, screening.client_id, exclude=screening.id)
     with writes_allowed(ctx.db):
         signature = ScreeningSignature(
             screening_id=screening.id,
-            screening_version_id=version.id,
+            screening_version=version,
             site_id=screening.site_id,
             client_id=screening.client_id,
             decision=data.decision.value,
@@ -519,8 +496,8 @@ def sign_screening(
             outcome=evaluation.outcome.value,
             evaluation=final,
             earliest_dosing_date=evaluation.earliest_dosing_date,
-            content_hash=content.digest(),
         )
+        signature.content_hash = signed_content(signature).digest()
         ctx.db.add(signature)
         ctx.db.flush()
         for entry in evaluation.washout_plan:
@@ -658,7 +635,7 @@ def view_screening(
     ctx: ActionContext, client_id: int, screening_id: int, *, what: str = "screening"
 ) -> Screening:
     """Fetch a visible screening and record that it was viewed."""
-    screening = _visible_screening(ctx, client_id, screening_id)
+    screening = visible_screening(ctx.db, ctx.actor, client_id, screening_id)
     ctx.require(Permission.SCREENING_VIEW, screening.site_id)
     audit.record(
         ctx,

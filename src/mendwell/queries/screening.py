@@ -32,9 +32,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mendwell.actions.context import Actor
+from mendwell.actions.errors import NotFound
 from mendwell.clinical.screening import Evaluation, FindingStatus, Severity
 from mendwell.permissions import Permission
-from mendwell.queries.scope import client_visibility
+from mendwell.queries.scope import client_visibility, get_visible_client
 from mendwell.schemas.screening import (
     Decision,
     ScreeningOut,
@@ -53,6 +54,15 @@ from mendwell.store.models import (
     ScreeningVersion,
     User,
 )
+
+
+def visible_screening(db: Session, actor: Actor, client_id: int, screening_id: int) -> Screening:
+    """A screening of a client the actor may see, or NotFound (also when it is another's)."""
+    client = get_visible_client(db, actor, client_id)
+    screening = db.get(Screening, screening_id)
+    if screening is None or screening.client_id != client.id:
+        raise NotFound("screening", screening_id)
+    return screening
 
 
 def latest_signed_screening(db: Session, client_id: int) -> SignedScreening | None:

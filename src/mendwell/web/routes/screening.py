@@ -35,6 +35,7 @@ from mendwell.queries.screening import (
     open_findings,
     signature_intact,
     stored_evaluation,
+    visible_screening,
 )
 from mendwell.schemas.common import parse
 from mendwell.schemas.screening import (
@@ -109,7 +110,6 @@ def _oregon_applies(values: dict[str, Any], site: Site, evaluation: Evaluation |
 
 def _form_page(
     request: Request,
-    db: Session,
     principal: Principal,
     client: Client,
     *,
@@ -159,46 +159,88 @@ def _draft_input(form: FormData) -> dict[str, Any]:
     return {**sf.config_from_form(form), "record": sf.record_from_form(form)}
 
 
-def _editable_client(request: Request, db: Session, principal: Principal, client_id: int) -> Client:
+def _fetch(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    client_id: int,
+    screening_id: int | None,
+    permission: Permission,
+) -> tuple[Client, Screening | None]:
+    """The client (and screening) if visible (else 404) and ``permission`` is held there."""
     client = get_visible_client(db, principal.actor, client_id)
-    action_context(request, db, principal).require(Permission.SCREENING_EDIT, client.site_id)
-    return client
+    action_context(request, db, principal).require(permission, client.site_id)
+    if screening_id is None:
+        return client, None
+    return client, visible_screening(db, principal.actor, client_id, screening_id)
+
+
+def _signable(
+    request: Request, db: Session, principal: Principal, client_id: int, screening_id: int
+) -> tuple[Client, Screening]:
+    """The client and a screening the user may sign there."""
+    client, screening = _fetch(
+        request, db, principal, client_id, screening_id, Permission.SCREENING_SIGN
+    )
+    assert screening is not None
+    return client, screening
+
+
+def _evaluate(request: Request, client: Client, data: ScreeningInput) -> Evaluation:
+    return screening_actions.evaluate_input(
+        data,
+        date_of_birth=client.date_of_birth,
+        site_jurisdiction=client.site.jurisdiction,
+        today=_today(client.site, request),
+        settings=request.app.state.settings.screening,
+    ).evaluation
 
 
 @router.get("/clients/{client_id}/screenings/new")
 def new_screening(request: Request, db: Db, principal: Editor, client_id: int) -> Response:
-    client = _editable_client(request, db, principal, client_id)
+    client, _ = _fetch(request, db, principal, client_id, None, Permission.SCREENING_EDIT)
     draft = screening_actions.open_draft(action_context(request, db, principal), client.id)
     if draft is not None:
         return RedirectResponse(f"/clients/{client.id}/screenings/{draft.id}", status_code=303)
     return _form_page(
-        request, db, principal, client, screening=None, values=_initial_values(client.site)
+        request, principal, client, screening=None, values=_initial_values(client.site)
     )
 
 
-def _check_only(
-    request: Request,
-    db: Session,
-    principal: Principal,
-    client: Client,
-    screening: Screening | None,
-    values: dict[str, Any],
-    payload: dict[str, Any],
+async def _submit(
+    request: Request, db: Session, principal: Principal, client_id: int, screening_id: int | None
 ) -> Response:
-    """Evaluate what was entered and show the findings, saving nothing (the no-JS path)."""
+    """Start or save a screening, or (intent=check) only show its findings."""
+    form = await request.form()
+    edit = Permission.SCREENING_EDIT
+    client, screening = _fetch(request, db, principal, client_id, screening_id, edit)
+    values = sf.submitted_values(form)
+    payload = _draft_input(form)
+    ctx = action_context(request, db, principal)
+    settings = request.app.state.settings
     try:
-        data = parse(ScreeningInput, payload)
-        evaluated = screening_actions.evaluate_input(
-            data,
-            date_of_birth=client.date_of_birth,
-            site_jurisdiction=client.site.jurisdiction,
-            today=_today(client.site, request),
-            settings=request.app.state.settings.screening,
-        )
+        if form.get("intent") == "check":
+            evaluation = _evaluate(request, client, parse(ScreeningInput, payload))
+            return _form_page(
+                request,
+                principal,
+                client,
+                screening=screening,
+                values=values,
+                evaluation=evaluation,
+            )
+        if screening is None:
+            data = parse(ScreeningInput, payload)
+            screening = screening_actions.start_screening(ctx, settings, client_id, data)
+        else:
+            based_on = form.get("based_on_version")
+            update = parse(ScreeningUpdate, {**payload, "based_on_version": based_on})
+            screening_actions.save_screening(ctx, settings, client_id, screening.id, update)
     except InvalidInput as exc:
+        db.rollback()
+        client, screening = _fetch(request, db, principal, client_id, screening_id, edit)
         return _form_page(
             request,
-            db,
             principal,
             client,
             screening=screening,
@@ -206,47 +248,35 @@ def _check_only(
             errors=sf.errors_by_path(exc.errors),
             status_code=422,
         )
-    return _form_page(
-        request,
-        db,
-        principal,
-        client,
-        screening=screening,
-        values=values,
-        evaluation=evaluated.evaluation,
+    except Conflict as exc:
+        db.rollback()
+        client, screening = _fetch(request, db, principal, client_id, screening_id, edit)
+        assert screening is not None
+        # Keep what the user typed and show what changed; saving again applies it over.
+        return _form_page(
+            request,
+            principal,
+            client,
+            screening=screening,
+            values={**values, "based_on_version": screening.latest_version},
+            conflict=exc,
+            status_code=409,
+        )
+    return RedirectResponse(
+        f"/clients/{client_id}/screenings/{screening.id}?saved=1", status_code=303
     )
 
 
 @router.post("/clients/{client_id}/screenings")
 async def create_screening(request: Request, db: Db, principal: Editor, client_id: int) -> Response:
-    form = await request.form()
-    client = _editable_client(request, db, principal, client_id)
-    values = sf.submitted_values(form)
-    payload = _draft_input(form)
-    if form.get("intent") == "check":
-        return _check_only(request, db, principal, client, None, values, payload)
-    ctx = action_context(request, db, principal)
-    try:
-        data = parse(ScreeningInput, payload)
-        screening = screening_actions.start_screening(
-            ctx, request.app.state.settings, client_id, data
-        )
-    except InvalidInput as exc:
-        db.rollback()
-        client = get_visible_client(db, principal.actor, client_id)
-        return _form_page(
-            request,
-            db,
-            principal,
-            client,
-            screening=None,
-            values=values,
-            errors=sf.errors_by_path(exc.errors),
-            status_code=422,
-        )
-    return RedirectResponse(
-        f"/clients/{client_id}/screenings/{screening.id}?saved=1", status_code=303
-    )
+    return await _submit(request, db, principal, client_id, None)
+
+
+@router.post("/clients/{client_id}/screenings/{screening_id}")
+async def save_screening(
+    request: Request, db: Db, principal: Editor, client_id: int, screening_id: int
+) -> Response:
+    return await _submit(request, db, principal, client_id, screening_id)
 
 
 def _version_config(version: ScreeningVersion) -> dict[str, Any]:
@@ -262,14 +292,14 @@ def _version_config(version: ScreeningVersion) -> dict[str, Any]:
 
 def _fresh_evaluation(request: Request, client: Client, version: ScreeningVersion) -> Evaluation:
     """A saved version evaluated as of today (washouts and ages move with the calendar)."""
-    data = parse(ScreeningInput, {**_version_config(version), "record": version.record})
-    return screening_actions.evaluate_input(
-        data,
-        date_of_birth=client.date_of_birth,
-        site_jurisdiction=client.site.jurisdiction,
-        today=_today(client.site, request),
-        settings=request.app.state.settings.screening,
-    ).evaluation
+    config = {**_version_config(version), "record": version.record}
+    return _evaluate(request, client, parse(ScreeningInput, config))
+
+
+def _client_of(db: Session, screening: Screening) -> Client:
+    client = db.get(Client, screening.client_id)
+    assert client is not None
+    return client
 
 
 @router.get("/clients/{client_id}/screenings/{screening_id}")
@@ -283,18 +313,17 @@ def screening_page(
 ) -> Response:
     ctx = action_context(request, db, principal)
     screening = screening_actions.view_screening(ctx, client_id, screening_id)
-    client = screening_client(db, screening)
+    client = _client_of(db, screening)
     editable = screening.status == ScreeningStatus.DRAFT and principal.actor.can(
         Permission.SCREENING_EDIT, client.site_id
     )
     if not editable:
-        return _view_page(request, db, principal, client, screening, screening.current)
+        return _view_page(request, principal, client, screening, screening.current)
     version = screening.current
     values = sf.form_values(version.record, _version_config(version))
     values["based_on_version"] = version.number
     return _form_page(
         request,
-        db,
         principal,
         client,
         screening=screening,
@@ -304,73 +333,8 @@ def screening_page(
     )
 
 
-def screening_client(db: Session, screening: Screening) -> Client:
-    client = db.get(Client, screening.client_id)
-    assert client is not None
-    return client
-
-
-@router.post("/clients/{client_id}/screenings/{screening_id}")
-async def save_screening(
-    request: Request, db: Db, principal: Editor, client_id: int, screening_id: int
-) -> Response:
-    form = await request.form()
-    client = _editable_client(request, db, principal, client_id)
-    ctx = action_context(request, db, principal)
-    screening = screening_actions.view_screening(ctx, client_id, screening_id, what="edit")
-    values = sf.submitted_values(form)
-    payload = _draft_input(form)
-    if form.get("intent") == "check":
-        return _check_only(request, db, principal, client, screening, values, payload)
-    try:
-        data = parse(ScreeningUpdate, {**payload, "based_on_version": form.get("based_on_version")})
-        screening_actions.save_screening(
-            ctx, request.app.state.settings, client_id, screening_id, data
-        )
-    except InvalidInput as exc:
-        db.rollback()
-        client = get_visible_client(db, principal.actor, client_id)
-        screening = _screening(db, screening_id)
-        return _form_page(
-            request,
-            db,
-            principal,
-            client,
-            screening=screening,
-            values=values,
-            errors=sf.errors_by_path(exc.errors),
-            status_code=422,
-        )
-    except Conflict as exc:
-        db.rollback()
-        client = get_visible_client(db, principal.actor, client_id)
-        screening = _screening(db, screening_id)
-        # Keep what the user typed; show what changed; a second save applies it over.
-        kept = {**values, "based_on_version": screening.latest_version}
-        return _form_page(
-            request,
-            db,
-            principal,
-            client,
-            screening=screening,
-            values=kept,
-            conflict=exc,
-            status_code=409,
-        )
-    return RedirectResponse(
-        f"/clients/{client_id}/screenings/{screening_id}?saved=1", status_code=303
-    )
-
-
-def _screening(db: Session, screening_id: int) -> Screening:
-    screening = db.get(Screening, screening_id)
-    assert screening is not None
-    return screening
-
-
 def _view_page(
     request: Request,
-    db: Session,
     principal: Principal,
     client: Client,
     screening: Screening,
@@ -379,10 +343,10 @@ def _view_page(
     printable: bool = False,
 ) -> Response:
     signature = screening.signature
-    signed_version = signature is not None and signature.screening_version_id == version.id
-    evaluation = stored_evaluation(
-        signature.evaluation if signature is not None and signed_version else version.evaluation
-    )
+    if signature is not None and signature.screening_version_id != version.id:
+        signature = None  # an earlier version: shown as it was saved
+    evaluation = stored_evaluation(signature.evaluation if signature else version.evaluation)
+    draft = screening.status == ScreeningStatus.DRAFT
     return render(
         request,
         "screening/view.html",
@@ -394,14 +358,12 @@ def _view_page(
             values=sf.form_values(version.record, _version_config(version)),
             evaluation=evaluation,
             eval_errors=[],
-            signature=signature if signed_version else None,
-            intact=signature_intact(signature) if signature and signed_version else None,
+            signature=signature,
+            intact=signature_intact(signature) if signature else None,
             oregon_open=evaluation.jurisdiction == "us-or",
             printable=printable,
-            may_edit=screening.status == ScreeningStatus.DRAFT
-            and principal.actor.can(Permission.SCREENING_EDIT, client.site_id),
-            may_sign=screening.status == ScreeningStatus.DRAFT
-            and principal.actor.can(Permission.SCREENING_SIGN, client.site_id),
+            may_edit=draft and principal.actor.can(Permission.SCREENING_EDIT, client.site_id),
+            may_sign=draft and principal.actor.can(Permission.SCREENING_SIGN, client.site_id),
         ),
     )
 
@@ -411,13 +373,12 @@ def version_page(
     request: Request, db: Db, principal: Viewer, client_id: int, screening_id: int, number: int
 ) -> Response:
     ctx = action_context(request, db, principal)
-    screening = screening_actions.view_screening(
-        ctx, client_id, screening_id, what=f"version {number}"
-    )
+    what = f"version {number}"
+    screening = screening_actions.view_screening(ctx, client_id, screening_id, what=what)
     version = next((v for v in screening.versions if v.number == number), None)
     if version is None:
         raise NotFound("screening version", f"{screening_id}/{number}")
-    return _view_page(request, db, principal, screening_client(db, screening), screening, version)
+    return _view_page(request, principal, _client_of(db, screening), screening, version)
 
 
 @router.get("/clients/{client_id}/screenings/{screening_id}/print")
@@ -426,8 +387,8 @@ def print_page(
 ) -> Response:
     ctx = action_context(request, db, principal)
     screening = screening_actions.view_screening(ctx, client_id, screening_id, what="print")
-    client = screening_client(db, screening)
-    return _view_page(request, db, principal, client, screening, screening.current, printable=True)
+    client = _client_of(db, screening)
+    return _view_page(request, principal, client, screening, screening.current, printable=True)
 
 
 # --- signing -----------------------------------------------------------------------------------
@@ -435,8 +396,6 @@ def print_page(
 
 def _sign_page(
     request: Request,
-    db: Session,
-    principal: Principal,
     client: Client,
     screening: Screening,
     *,
@@ -467,23 +426,16 @@ def _sign_page(
     )
 
 
-def _signable(
-    request: Request, db: Session, principal: Principal, client_id: int, screening_id: int
-) -> tuple[Client, Screening]:
-    ctx = action_context(request, db, principal)
-    screening = screening_actions.view_screening(ctx, client_id, screening_id, what="sign")
-    ctx.require(Permission.SCREENING_SIGN, screening.site_id)
-    return screening_client(db, screening), screening
-
-
 @router.get("/clients/{client_id}/screenings/{screening_id}/sign")
 def sign_form(
     request: Request, db: Db, principal: Signer, client_id: int, screening_id: int
 ) -> Response:
-    client, screening = _signable(request, db, principal, client_id, screening_id)
+    ctx = action_context(request, db, principal)
+    screening = screening_actions.view_screening(ctx, client_id, screening_id, what="sign")
+    ctx.require(Permission.SCREENING_SIGN, screening.site_id)
     if screening.status != ScreeningStatus.DRAFT:
         return RedirectResponse(f"/clients/{client_id}/screenings/{screening_id}", status_code=303)
-    return _sign_page(request, db, principal, client, screening)
+    return _sign_page(request, _client_of(db, screening), screening)
 
 
 def _signature_payload(form: FormData) -> tuple[dict[str, Any], dict[int, int], list[FieldError]]:
@@ -536,57 +488,47 @@ async def sign(
     request: Request, db: Db, principal: Signer, client_id: int, screening_id: int
 ) -> Response:
     form = await request.form()
-    client, screening = _signable(request, db, principal, client_id, screening_id)
+    _signable(request, db, principal, client_id, screening_id)
     payload, rows, problems = _signature_payload(form)
     kept = {k: v for k, v in sf.submitted_values(form).items() if k != "password"}
-    ctx = action_context(request, db, principal)
+    errors: dict[str, str] = {}
+    notice = None
+    status_code = 422
     try:
         if problems:
             raise InvalidInput(problems)
-        data = parse(SignatureInput, payload)
         screening_actions.sign_screening(
-            ctx, request.app.state.settings, client_id, screening_id, data
+            action_context(request, db, principal),
+            request.app.state.settings,
+            client_id,
+            screening_id,
+            parse(SignatureInput, payload),
         )
+        return RedirectResponse(f"/clients/{client_id}/screenings/{screening_id}", status_code=303)
     except screening_actions.ReauthenticationFailed as exc:
         # The failed attempt is in the audit trail: keep this transaction, write nothing else.
-        return _sign_page(
-            request,
-            db,
-            principal,
-            client,
-            screening,
-            values=kept,
-            errors=_sign_errors(exc.errors, rows),
-            status_code=422,
-        )
+        errors = _sign_errors(exc.errors, rows)
     except InvalidInput as exc:
         db.rollback()
-        client, screening = _signable(request, db, principal, client_id, screening_id)
-        return _sign_page(
-            request,
-            db,
-            principal,
-            client,
-            screening,
-            values=kept,
-            errors=_sign_errors(exc.errors, rows),
-            status_code=422,
-        )
+        errors = _sign_errors(exc.errors, rows)
     except Conflict:
         db.rollback()
-        client, screening = _signable(request, db, principal, client_id, screening_id)
-        return _sign_page(
-            request,
-            db,
-            principal,
-            client,
-            screening,
-            values={k: v for k, v in kept.items() if k != "version"},
-            notice=f"A newer version ({screening.latest_version}) was saved while you were "
-            "reviewing. Nothing was signed: review the findings below and sign again.",
-            status_code=409,
+        kept.pop("version", None)
+        notice = (
+            "A newer version was saved while you were reviewing. Nothing was signed: review "
+            "the findings below and sign again."
         )
-    return RedirectResponse(f"/clients/{client_id}/screenings/{screening_id}", status_code=303)
+        status_code = 409
+    client, screening = _signable(request, db, principal, client_id, screening_id)
+    return _sign_page(
+        request,
+        client,
+        screening,
+        values=kept,
+        errors=errors,
+        notice=notice,
+        status_code=status_code,
+    )
 
 
 # --- stateless helpers for the form ------------------------------------------------------------
