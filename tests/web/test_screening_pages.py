@@ -6,6 +6,8 @@ import re
 from typing import Any, get_args
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from starlette.datastructures import FormData
@@ -82,6 +84,30 @@ def test_form_values_and_the_record_round_trip() -> None:
     form = FormData([(k, str(v)) for k, v in values.items()])
     again = ScreeningRecord.model_validate(sf.record_from_form(form))
     assert again == ScreeningRecord.model_validate(data)
+
+
+QUESTIONS = [f.path for f in sf.all_fields() if isinstance(f, sf.Question)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from([True, False, None]), min_size=len(QUESTIONS), max_size=len(QUESTIONS))
+)
+def test_every_tri_state_answer_survives_the_form(answers: list[bool | None]) -> None:
+    data: dict[str, Any] = {}
+    for path, answer in zip(QUESTIONS, answers, strict=True):
+        *parents, leaf = path.split(".")
+        node = data
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = answer
+    form = FormData([(k, str(v)) for k, v in sf.form_values(data, {}).items()])
+    parsed = sf.record_from_form(form)
+    for path, answer in zip(QUESTIONS, answers, strict=True):
+        node: Any = parsed
+        for part in path.split("."):
+            node = node[part]
+        assert node is answer, path
 
 
 def test_unasked_questions_and_an_unasked_medication_list_stay_unknown() -> None:
