@@ -34,10 +34,12 @@ def test_a_medical_user_screens_overrides_and_signs(
     expect(findings).to_contain_text("Outcome: Needs review")
     expect(findings).to_contain_text("Answer not recorded")
 
-    # Answer everything "No", then record what this client does have.
-    for radio in page.locator("input[type=radio][value=no]:visible").all():
-        if radio.get_attribute("name") != "medical_history.hypertension_controlled":
-            radio.check()
+    # Most answers are "No": set those at once; what this client does have is entered below
+    # the way a user enters it, and each entry sends the whole form for evaluation.
+    page.locator("input[type=radio][value=no]:visible").evaluate_all(
+        "radios => radios.forEach(r => {"
+        " if (r.name !== 'medical_history.hypertension_controlled') r.checked = true; })"
+    )
     _answer(page, "Hypertension", "Yes")
     _answer(page, "Is the hypertension controlled?", "Yes")
     _answer(page, "PTSD diagnosis", "Yes")
