@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mendwell.clinical.screening.settings import ScreeningSettings
+
 
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -85,6 +87,21 @@ class Settings(BaseSettings):
         except KnowledgeFileError as exc:
             raise ValueError(str(exc)) from exc
         return value.resolve()
+
+    screening: ScreeningSettings = Field(
+        default_factory=ScreeningSettings,
+        description="Clinical screening settings as JSON: washout formula and the numeric "
+        "screening thresholds that no source gives (see docs/screening-workflow.md), e.g. "
+        '{"qtc_max_ms": 460, "washout_margin_days": 14}. Unset keys keep their defaults.',
+    )
+
+    @field_validator("screening")
+    @classmethod
+    def _known_parameters(cls, value: ScreeningSettings) -> ScreeningSettings:
+        from mendwell.clinical.screening.evaluate import check_settings
+
+        check_settings(value)
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -57,7 +57,12 @@ class _Ids(dict):  # type: ignore[type-arg]
 
 def _path(template: str, world: Any) -> str:
     return template.format_map(
-        _Ids(client_id=world.clients["alice"], user_id=world.users["bob"], site_id=world.sites["A"])
+        _Ids(
+            client_id=world.clients["alice"],
+            user_id=world.users["bob"],
+            site_id=world.sites["A"],
+            number=1,
+        )
     )
 
 

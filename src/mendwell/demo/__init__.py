@@ -19,3 +19,4 @@ __all__ = ["DEMO_PASSWORD", "DEMO_STEPS", "DemoContext", "DemoSummary", "build_d
 
 # Feature steps run after the core steps, in this order.
 from mendwell.demo import adverse_events as _adverse_events  # noqa: F401
+from mendwell.demo import screening as _screening  # noqa: F401  (registers its step)

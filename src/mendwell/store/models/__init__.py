@@ -18,6 +18,12 @@ from mendwell.store.models.adverse_events import (
 from mendwell.store.models.audit import AuditEvent
 from mendwell.store.models.clients import Client, ClientAssignment, ClientStatusChange
 from mendwell.store.models.concerns import ConcernNote, ConcernReport
+from mendwell.store.models.screening import (
+    Screening,
+    ScreeningSignature,
+    ScreeningVersion,
+    ScreeningWashout,
+)
 
 __all__ = [
     "AdverseEvent",
@@ -34,6 +40,10 @@ __all__ = [
     "LoginAttempt",
     "Organisation",
     "RoleAssignment",
+    "Screening",
+    "ScreeningSignature",
+    "ScreeningVersion",
+    "ScreeningWashout",
     "Site",
     "User",
     "UserSession",

@@ -9,6 +9,7 @@ from mendwell.web.routes import (
     concerns,
     dashboard,
     health,
+    screening,
 )
 
 ROUTERS = [
@@ -16,6 +17,7 @@ ROUTERS = [
     auth.router,
     dashboard.router,
     clients.router,
+    screening.router,
     adverse_events.router,
     concerns.router,
     admin.router,
