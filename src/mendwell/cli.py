@@ -9,6 +9,7 @@ from mendwell.commands import (
     audit,
     backup,
     courses,
+    instruments,
     knowledge,
     protocols,
     server,
@@ -31,6 +32,7 @@ app.add_typer(knowledge.app, name="knowledge")
 app.add_typer(protocols.app, name="protocols")
 app.add_typer(analyze.app, name="analyze")
 app.add_typer(courses.app, name="courses")
+app.add_typer(instruments.app, name="instruments")
 
 
 def main() -> None:

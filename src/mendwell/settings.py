@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mendwell.clinical.screening.settings import ScreeningSettings
+
 
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -85,6 +87,44 @@ class Settings(BaseSettings):
         description="Upgrade the connection with STARTTLS before signing in and sending. Turn "
         "off only for a mail relay on the same machine.",
     )
+
+    adverse_event_vocabulary: Path | None = Field(
+        default=None,
+        description="A program's own adverse-event vocabulary file (same format as the shipped "
+        "knowledge/adverse_events/vocabulary.yaml), e.g. to change the expedited-reporting "
+        "clock lengths. Unset: the shipped vocabulary (7 and 15 days).",
+    )
+
+    @field_validator("adverse_event_vocabulary")
+    @classmethod
+    def _valid_vocabulary(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        from mendwell.clinical.sessions.adverse_events import vocabulary_at
+        from mendwell.knowledge.sources import KnowledgeFileError
+
+        if not value.is_file():
+            raise ValueError(f"{value} is not a file")
+        try:
+            vocabulary_at(value.resolve())
+        except KnowledgeFileError as exc:
+            raise ValueError(str(exc)) from exc
+        return value.resolve()
+
+    screening: ScreeningSettings = Field(
+        default_factory=ScreeningSettings,
+        description="Clinical screening settings as JSON: washout formula and the numeric "
+        "screening thresholds that no source gives (see docs/screening-workflow.md), e.g. "
+        '{"qtc_max_ms": 460, "washout_margin_days": 14}. Unset keys keep their defaults.',
+    )
+
+    @field_validator("screening")
+    @classmethod
+    def _known_parameters(cls, value: ScreeningSettings) -> ScreeningSettings:
+        from mendwell.clinical.screening.evaluate import check_settings
+
+        check_settings(value)
+        return value
 
     @field_validator("database_url")
     @classmethod

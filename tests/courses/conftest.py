@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from mendwell.queries import course_facts
-from support.courses import ScreeningDesk
+from support.courses import ScreeningDesk, medical_at_site_b
 
 
 @pytest.fixture
-def screenings(monkeypatch: pytest.MonkeyPatch) -> ScreeningDesk:
-    """Signed screening decisions, read by courses through their screening seam."""
-    desk = ScreeningDesk()
-    monkeypatch.setattr(course_facts, "screening_facts", desk.facts)
-    return desk
+def screenings(database, world, settings) -> ScreeningDesk:  # type: ignore[no-untyped-def]
+    """Signs screenings with the screening module's actions (a medical reviewer at both sites)."""
+    medical_at_site_b(database, world)
+    return ScreeningDesk(database, world, settings)

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, time
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from mendwell.bootstrap import open_database
 from mendwell.demo import build_demo
-from mendwell.queries import course_facts
-from mendwell.queries.course_facts import ScreeningFacts
 from mendwell.settings import load_settings
 from mendwell.store import migrate
 from mendwell.store.models import (
@@ -29,28 +26,8 @@ from mendwell.store.models import (
 DEMO_DAY = date(2026, 3, 2)
 
 
-def _eligible_when_the_registry_says_so(db: Session, client_id: int) -> ScreeningFacts | None:
-    """Signed eligible on the day the client's status became eligible."""
-    client = db.get(Client, client_id)
-    assert client is not None
-    day = next((h.effective_date for h in client.status_history if h.to_status == "eligible"), None)
-    if day is None:
-        return None
-    return ScreeningFacts(
-        client_id,
-        "eligible",
-        datetime.combine(day, time(15), UTC),
-        "Dr Mara Medic",
-        None,
-        None,
-        None,
-    )
-
-
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setattr(course_facts, "screening_facts", _eligible_when_the_registry_says_so)
     folder: Path = tmp_path_factory.mktemp("course-demo")
     settings = load_settings(
         database_url=f"sqlite:///{folder / 'demo.sqlite3'}", data_dir=folder, audit_key="demo"
@@ -58,7 +35,6 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     database = open_database(settings)
     migrate.upgrade(database.engine)
     summary = build_demo(database, today=DEMO_DAY)
-    monkeypatch.undo()
     yield database, summary
     database.engine.dispose()
 

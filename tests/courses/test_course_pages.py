@@ -24,7 +24,7 @@ def _api(app, database, world, username: str):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def course_id(database, world, screenings) -> int:  # type: ignore[no-untyped-def]
-    screenings.sign(world.clients["alice"], washout={"sertraline": TODAY + timedelta(days=20)})
+    screenings.sign(world.clients["alice"], washout_until=TODAY + timedelta(days=20))
     return enrol(database, world.users["alice"], world.clients["alice"], arm="MDMA")
 
 
@@ -185,7 +185,7 @@ def test_starting_dosing_early_lists_every_unmet_condition(app, database, world,
     unmet = re.findall(r'<li id="unmet-([a-z0-9-]+)"', response.text)
     assert unmet == [
         "preparation-sessions",
-        "washout-sertraline",
+        "washout-paroxetine",
         "consent-treatment",
         "consent-session-recording",
         "consent-supportive-touch",
@@ -203,7 +203,7 @@ def test_the_gate_api_reports_met_unmet_and_overridden(app, database, world, cou
     assert "Medical override" in gate.text
     overridden = mara.post(
         f"/courses/{course_id}/visits/dosing-1/overrides",
-        {"condition": "washout:sertraline", "reason": "Taper finished early; prescriber agrees"},
+        {"condition": "washout:paroxetine", "reason": "Taper finished early; prescriber agrees"},
     )
     assert overridden.status_code == 303
     refused = mara.post(
@@ -222,7 +222,7 @@ def test_the_gate_api_reports_met_unmet_and_overridden(app, database, world, cou
     assert gate_json["unmet"][0]["needed"] == "3 more signed preparation session(s)"
     [override] = gate_json["overridden"]
     assert (override["condition"]["code"], override["authorised_by"]) == (
-        "washout:sertraline",
+        "washout:paroxetine",
         "Mara Medina",
     )
     assert "screening-missing" in gate_json["met"]
@@ -232,10 +232,10 @@ def test_a_facilitator_override_is_refused_with_403(app, database, world, course
     alice = _browser(app, "alice")
     response = alice.post(
         f"/courses/{course_id}/visits/dosing-1/overrides",
-        {"condition": "washout:sertraline", "reason": "seems fine"},
+        {"condition": "washout:paroxetine", "reason": "seems fine"},
     )
     assert response.status_code == 403
-    assert events(database, action="override") == []
+    assert events(database, action="override", entity_type="dosing_gate") == []
     [denied] = events(database, action="permission_denied")
     assert denied.detail["permission"] == "gate.override"
 

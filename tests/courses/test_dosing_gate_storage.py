@@ -80,7 +80,7 @@ def ready_course(  # type: ignore[no-untyped-def]
 ) -> int:
     """An MDMA course with every dosing precondition met on DOSING_DAY, except as asked."""
     client_id = world.clients["alice"]
-    screenings.sign(client_id, signed_on=screening_signed, washout={"sertraline": washout_until})
+    screenings.sign(client_id, signed_on=screening_signed, washout_until=washout_until)
     course_id = enrol(database, world.users["alice"], client_id)
     for n, visit_id in enumerate(("preparation-1", "preparation-2", "preparation-3"), start=1):
         hold_preparation(
@@ -117,7 +117,7 @@ def test_with_every_precondition_met_the_session_is_authorised(database, world, 
             DOSING_DAY,
             "mdma-at-phase3",
         )
-        assert "washout:sertraline" in check.met
+        assert "washout:paroxetine" in check.met
     [audited] = events(database, action="gate_check")
     assert (audited.outcome, audited.detail["unmet"]) == ("success", [])
     # The session can now be recorded as held that day, and the client is in treatment.
@@ -143,7 +143,7 @@ def test_with_every_precondition_met_the_session_is_authorised(database, world, 
         (
             "a washout that has not passed",
             {"washout_until": DOSING_DAY + timedelta(days=3)},
-            ["washout:sertraline"],
+            ["washout:paroxetine"],
         ),
         ("the pregnancy test", {"pregnancy_on": None}, ["pregnancy-test"]),
         (
@@ -174,13 +174,13 @@ def test_each_missing_precondition_is_listed_and_the_session_refused(
 
 
 def test_trying_early_lists_every_unmet_condition(database, world, screenings) -> None:  # type: ignore[no-untyped-def]
-    screenings.sign(world.clients["alice"], washout={"sertraline": TODAY + timedelta(days=20)})
+    screenings.sign(world.clients["alice"], washout_until=TODAY + timedelta(days=20))
     course_id = enrol(database, world.users["alice"], world.clients["alice"])
     authorised, unmet = try_dosing(database, world, course_id, day=TODAY)
     assert not authorised
     assert unmet == [
         "preparation-sessions",
-        "washout:sertraline",
+        "washout:paroxetine",
         *[f"consent:{c}" for c in MDMA_CONSENTS],
         "pregnancy-test",
     ]
@@ -235,18 +235,18 @@ def test_a_medical_override_is_recorded_audited_and_lets_the_session_start(
     reason = "Taper complete; prescriber confirms levels negligible"
     with acting(database, world.users["mara"], at(DOSING_DAY, 8)) as ctx:
         course_actions.override_condition(
-            ctx, course_id, "dosing-1", OverrideInput(condition="washout:sertraline", reason=reason)
+            ctx, course_id, "dosing-1", OverrideInput(condition="washout:paroxetine", reason=reason)
         )
-    [audited] = events(database, action="override")
+    [audited] = events(database, action="override", entity_type="dosing_gate")
     assert (audited.reason, audited.username, audited.role) == (reason, "mara", "medical")
-    assert audited.changes == {"condition": [None, "washout:sertraline"]}
+    assert audited.changes == {"condition": [None, "washout:paroxetine"]}
     with database.sessionmaker() as db:
         course = get_visible_course(db, SYSTEM, course_id)
         result = dosing_gate_for(db, course, "dosing-1", at(DOSING_DAY))
     assert result.ready
     [applied] = result.overridden
     assert (applied.condition.code, applied.override.authorised_by) == (
-        "washout:sertraline",
+        "washout:paroxetine",
         "Mara Medina",
     )
     assert try_dosing(database, world, course_id) == (True, [])
@@ -262,7 +262,7 @@ def test_a_facilitator_cannot_override(database, world, screenings) -> None:  # 
             ctx,
             course_id,
             "dosing-1",
-            OverrideInput(condition="washout:sertraline", reason="taper done"),
+            OverrideInput(condition="washout:paroxetine", reason="taper done"),
         )
 
 
@@ -276,7 +276,7 @@ def test_an_override_of_a_met_condition_is_refused(database, world, screenings) 
             ctx,
             course_id,
             "dosing-1",
-            OverrideInput(condition="washout:sertraline", reason="just in case"),
+            OverrideInput(condition="washout:paroxetine", reason="just in case"),
         )
     assert "is not an unmet condition" in invalid.value.errors[0].msg
 

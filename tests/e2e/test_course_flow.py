@@ -8,16 +8,14 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.conftest import sign_in
-from mendwell.queries import course_facts
 from support.courses import ScreeningDesk
 
 
 @pytest.fixture
-def eligible(monkeypatch: pytest.MonkeyPatch, world) -> None:  # type: ignore[no-untyped-def]
+def eligible(database, world, settings) -> None:  # type: ignore[no-untyped-def]
     """Alice's client has an eligible MDMA screening signed three days ago."""
-    desk = ScreeningDesk()
+    desk = ScreeningDesk(database, world, settings)
     desk.sign(world.clients["alice"], signed_on=datetime.now(UTC).date() - timedelta(days=3))
-    monkeypatch.setattr(course_facts, "screening_facts", desk.facts)
 
 
 def test_enrol_sign_a_preparation_note_and_read_why_dosing_cannot_start(

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from mendwell.actions import accounts
 from mendwell.actions import courses as course_actions
+from mendwell.actions import screening as screening_actions
 from mendwell.actions.auth import actor_for
 from mendwell.actions.context import ActionContext
 from mendwell.bootstrap import Database
-from mendwell.queries.course_facts import ScreeningFacts, WashoutFact
+from mendwell.permissions import Role
 from mendwell.schemas.common import parse
 from mendwell.schemas.courses import EnrolInput
+from mendwell.schemas.screening import ScreeningInput, SignatureInput
+from mendwell.settings import Settings
 from mendwell.store.db import transaction
-from mendwell.store.models import AuditEvent, Course, User
-from support.world import TEST_START
+from mendwell.store.models import AuditEvent, Client, Course, User
+from support.screening import acting as screening_acting
+from support.screening import draft, record
+from support.world import PASSWORD, TEST_START, World
 
 TODAY = TEST_START.date()
 
@@ -35,11 +41,18 @@ def acting(
         yield ActionContext(db=db, actor=actor_for(user), now=when, audit_key=database.audit_key)
 
 
+# Paroxetine's washout under the default formula: 5 x 21 h half-life -> 5 days, plus 7 days.
+PAROXETINE_WASHOUT_DAYS = 12
+PROTOCOL_FOR = {("mdma", "A"): "mdma-at-phase3", ("psilocybin", "A"): "psilocybin-single-25mg"}
+
+
 @dataclass
 class ScreeningDesk:
-    """Signed screening decisions, as the screening module's contract reports them."""
+    """Signs screenings through the screening module's own actions, as a medical reviewer."""
 
-    signed: dict[int, ScreeningFacts] = field(default_factory=dict)
+    database: Database
+    world: World
+    settings: Settings
 
     def sign(
         self,
@@ -48,24 +61,54 @@ class ScreeningDesk:
         decision: str = "eligible",
         signed_on: date = TODAY - timedelta(days=3),
         substance: str = "mdma",
-        protocol_id: str | None = None,
-        washout: dict[str, date] | None = None,
-    ) -> ScreeningFacts:
-        facts = ScreeningFacts(
-            screening_id=len(self.signed) + 1,
-            decision=decision,
-            signed_at=datetime.combine(signed_on, time(15, 0), UTC),
-            signed_by="Mara Medina",
-            substance=substance,
-            protocol_id=protocol_id,
-            earliest_dosing_date=max((washout or {}).values(), default=None),
-            washout=tuple(WashoutFact(m, d) for m, d in (washout or {}).items()),
-        )
-        self.signed[client_id] = facts
-        return facts
+        washout_until: date | None = None,
+    ) -> int:
+        """A screening signed on ``signed_on`` at 15:00 UTC; with ``washout_until``, paroxetine
+        is being tapered so that its earliest safe dosing date is that day."""
+        site = next(k for k, v in self.world.sites.items() if v == _site_of(self, client_id))
+        protocol_id = PROTOCOL_FOR.get((substance, site), "oregon-service-centre")
+        medications = []
+        overrides = []
+        if washout_until is not None:
+            last_dose = washout_until - timedelta(days=PAROXETINE_WASHOUT_DAYS)
+            medications = [{"name": "Paxil", "dose": "20 mg", "last_dose_date": str(last_dose)}]
+            findings = (
+                ("mdma.ssri:paroxetine", f"{protocol_id}.psychiatric_medication_taper:paroxetine")
+                if substance == "mdma"
+                else ("psilocybin.serotonergic_antidepressant:paroxetine",)
+            )
+            overrides = [{"finding_id": f, "reason": "Taper agreed"} for f in findings]
+        payload = {**draft(substance, protocol_id), "record": record(medications=medications)}
+        start = datetime.combine(signed_on, time(10), UTC)
+        with screening_acting(self.database, self.world.users["mara"], start) as ctx:
+            data = parse(ScreeningInput, payload)
+            screening_id = screening_actions.start_screening(ctx, self.settings, client_id, data).id
+        signature = {
+            "version": 1,
+            "decision": decision,
+            "password": PASSWORD,
+            "overrides": overrides if decision == "eligible" else [],
+            "comment": None if decision == "eligible" else "Not now: see the findings",
+        }
+        signed = datetime.combine(signed_on, time(15), UTC)
+        with screening_acting(self.database, self.world.users["mara"], signed) as ctx:
+            screening_actions.sign_screening(
+                ctx, self.settings, client_id, screening_id, parse(SignatureInput, signature)
+            )
+        return screening_id
 
-    def facts(self, _db: Any, client_id: int) -> ScreeningFacts | None:
-        return self.signed.get(client_id)
+
+def _site_of(desk: ScreeningDesk, client_id: int) -> int:
+    with desk.database.sessionmaker() as db:
+        client = db.get(Client, client_id)
+        assert client is not None
+        return client.site_id
+
+
+def medical_at_site_b(database: Database, world: World) -> None:
+    """The standard world has no medical reviewer at the Oregon site: make Mara one."""
+    with acting(database, world.users["admin"]) as ctx:
+        accounts.set_role(ctx, world.users["mara"], world.sites["B"], Role.MEDICAL)
 
 
 def enrol(

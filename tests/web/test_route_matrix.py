@@ -49,10 +49,10 @@ def _allowed(access: Access, role: Role) -> bool:
 
 
 class _Ids(dict):  # type: ignore[type-arg]
-    """Path parameters: the standard world's where it has them, a missing id otherwise."""
+    """Path parameters: the standard people and places, and a missing id for anything else."""
 
-    def __missing__(self, key: str) -> str:
-        return "999999"
+    def __missing__(self, key: str) -> int:
+        return 999_999
 
 
 def _path(template: str, world: Any) -> str:
@@ -61,7 +61,7 @@ def _path(template: str, world: Any) -> str:
             client_id=world.clients["alice"],
             user_id=world.users["bob"],
             site_id=world.sites["A"],
-            token_id=999_999,
+            number=1,
         )
     )
 

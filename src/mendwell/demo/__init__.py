@@ -18,4 +18,9 @@ from mendwell.demo.builder import (
 __all__ = ["DEMO_PASSWORD", "DEMO_STEPS", "DemoContext", "DemoSummary", "build_demo", "demo_step"]
 
 # Feature steps run after the core steps, in this order.
+from mendwell.demo import adverse_events as _adverse_events  # noqa: F401
+from mendwell.demo import screening as _screening  # noqa: F401  (registers its step)
+
+# isort: split
+# Courses enrol clients on the screenings signed by the step above.
 from mendwell.demo import courses as _courses  # noqa: F401

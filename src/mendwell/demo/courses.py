@@ -21,6 +21,7 @@ from mendwell.clinical.courses import OPEN, MissedReason, VisitStatus
 from mendwell.clinical.protocols.schema import Protocol, load_protocol
 from mendwell.clinical.registry import ClientStatus
 from mendwell.demo.builder import DemoClient, DemoContext, demo_step
+from mendwell.demo.screening import sign_eligible
 from mendwell.queries import course_facts
 from mendwell.schemas.common import parse
 from mendwell.schemas.courses import (
@@ -271,8 +272,12 @@ def _enrol(ctx: DemoContext, demo: DemoClient, n: int) -> _Player | None:
     screening = course_facts.screening_facts(ctx.db, client.id)
     if screening is None or screening.decision != "eligible":
         return None
-    if screening.substance and screening.substance != protocol.substance:
-        protocol = load_protocol("mdma-at-phase3" if demo.site_key == "A" else protocol.id)
+    if screening.substance != protocol.substance:
+        # Screened for the site's MDMA trial; screened again for the psilocybin programme.
+        again = screening.signed_at.date() + timedelta(days=1)
+        sign_eligible(ctx, demo, again, substance=protocol.substance, protocol_id=protocol.id)
+        screening = course_facts.screening_facts(ctx.db, client.id)
+        assert screening is not None
     signed = screening.signed_at.date()
     anchor = max(signed, _status_day(client, ClientStatus.ENROLLED) or signed)
     anchor = min(anchor, ctx.today)

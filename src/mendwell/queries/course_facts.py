@@ -4,13 +4,12 @@ Courses rely on two neighbouring records, read only through this module:
 
 * ``screening_facts(db, client_id)``: the client's screening decision in force (the latest signed
   screening), with its signing time, the substance and protocol it was evaluated for, and the
-  earliest safe dosing date of every medication being washed out. It reads
-  ``mendwell.queries.screening.latest_signed_screening`` (the screening module's contract).
+  earliest safe dosing date of every medication being washed out (named by generic name). It
+  reads :func:`mendwell.queries.screening.latest_signed_screening`, the screening module's
+  contract.
 * ``open_alert_counts(db, client_ids)``: how many safety alerts are open per client, from
-  ``mendwell.queries.measures.open_alert_counts``.
-
-An installation without one of those modules answers "nothing signed" (enrolment is then refused
-and says why) and "alerts unavailable" (``None``); nothing is ever invented.
+  ``mendwell.queries.measures.open_alert_counts`` when the measures module is installed;
+  ``None`` ("alerts unavailable") otherwise. Nothing is ever invented.
 """
 
 from __future__ import annotations
@@ -22,6 +21,8 @@ from importlib import import_module
 from typing import Any
 
 from sqlalchemy.orm import Session
+
+from mendwell.queries.screening import latest_signed_screening
 
 
 @dataclass(frozen=True)
@@ -65,19 +66,22 @@ def optional_feature(module: str, name: str) -> Callable[..., Any] | None:
 
 def screening_facts(db: Session, client_id: int) -> ScreeningFacts | None:
     """The latest signed screening of the client, or None when none is signed."""
-    latest = optional_feature("mendwell.queries.screening", "latest_signed_screening")
-    signed = latest(db, client_id) if latest is not None else None
+    signed = latest_signed_screening(db, client_id)
     if signed is None:
         return None
     return ScreeningFacts(
         screening_id=signed.screening_id,
-        decision=str(getattr(signed.decision, "value", signed.decision)),
+        decision=str(signed.decision),
         signed_at=signed.signed_at,
         signed_by=signed.signed_by,
-        substance=signed.substance,
+        substance=str(signed.substance),
         protocol_id=signed.protocol_id,
         earliest_dosing_date=signed.earliest_dosing_date,
-        washout=tuple(WashoutFact(w.medication, w.earliest_dosing_date) for w in signed.washout),
+        # Named by generic name: stable across brands, and the code of its gate condition.
+        washout=tuple(
+            WashoutFact(w.generic_name or w.medication, w.earliest_dosing_date)
+            for w in signed.washout
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from mendwell.actions.auth import actor_for, resolve_api_token, resolve_session
 from mendwell.actions.context import ActionContext, Actor
@@ -140,7 +141,9 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
 def _principal_dependency(access: Access) -> Callable[..., Any]:
     async def dependency(request: Request, db: Db) -> Principal | None:
         request.state.access = access
-        principal = _authenticate(request, db)
+        # In a worker thread: waiting for a lock another request holds must never block the
+        # event loop, which that request needs in order to finish and release it.
+        principal = await run_in_threadpool(_authenticate, request, db)
         request.state.principal = principal
         if access.kind == "public":
             return principal

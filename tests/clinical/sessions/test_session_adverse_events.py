@@ -1,10 +1,13 @@
 """Adverse events: grades, seriousness, expedited-report clocks, checklist, Oregon categories."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mendwell.clinical.sessions.adverse_events import (
+    EVENT_CATEGORIES,
     AdverseEvent,
     AdverseEventError,
     OregonReactionFacts,
@@ -165,7 +168,7 @@ def test_checklist_item_adds_its_special_interest_and_grade_code():
     )
     assert a.special_interest == ("suicidality-self-harm",)
     assert a.grade_ncit == "C41339"
-    assert (a.vocabulary_id, a.vocabulary_version) == ("adverse-event-vocabulary", "1.0.0")
+    assert (a.vocabulary_id, a.vocabulary_version) == ("adverse-event-vocabulary", VOCAB.version)
 
 
 def test_grade_and_criteria_inconsistencies_are_noted():
@@ -211,3 +214,56 @@ def test_oregon_adverse_reaction_categories(facts, categories):
     assert result.jurisdiction == "us-or"
     for c in result.categories:
         assert c.sources[0].citation == "OAR 333-333-1010"
+
+
+def test_oregon_nature_is_needed_only_when_the_reaction_falls_in_a_category():
+    # OAR 333-333-1010 (3)-(4): behavioral or medical only matters with emergency services or care.
+    assert classify_oregon_reaction(OregonReactionFacts(True, None, False, False, False)).ids == ()
+    with pytest.raises(AdverseEventError, match=r"^nature:"):
+        classify_oregon_reaction(OregonReactionFacts(True, None, False, True, False))
+
+
+def test_special_interest_given_twice_counts_once():
+    a = assess_adverse_event(
+        AdverseEvent(
+            "Euphoria",
+            AWARE,
+            special_interest=("abuse-potential-misuse", "abuse-potential-misuse"),
+            checklist_item="euphoria",
+        )
+    )
+    assert a.special_interest == ("abuse-potential-misuse",)
+
+
+def test_every_checklist_group_is_an_event_category():
+    assert {c.group for c in VOCAB.session_checklist} <= set(EVENT_CATEGORIES) - {"other"}
+
+
+@given(
+    aware=st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 1, 1)),
+    fatal=st.booleans(),
+    offset=st.integers(min_value=-30, max_value=30),
+)
+def test_clocks_count_calendar_days_from_awareness(aware, fatal, offset):
+    # ICH E2A: day 0 is first knowledge; each clock is due `days` calendar days later.
+    criterion = "life-threatening" if fatal else "hospitalization"
+    event = AdverseEvent(
+        "x",
+        aware,
+        seriousness_criteria=(criterion,),
+        relatedness="possibly",
+        expectedness="unexpected",
+    )
+    clocks = assess_adverse_event(event).clocks
+    assert [c.due_on - aware for c in clocks] == [timedelta(days=c.days) for c in clocks]
+    today = aware + timedelta(days=offset)
+    for status in clock_statuses(clocks, today):
+        assert status.days_left == (status.clock.due_on - today).days
+        expected = (
+            "pending"
+            if status.days_left > 0
+            else "due-today"
+            if status.days_left == 0
+            else "overdue"
+        )
+        assert status.state == expected

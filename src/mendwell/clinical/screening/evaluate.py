@@ -528,6 +528,13 @@ def _threshold(threshold: Threshold, ctx: _Context) -> tuple[float, str]:
     return float(threshold), "rule threshold"
 
 
+def check_settings(
+    settings: ScreeningSettings, knowledge: ScreeningKnowledge | None = None
+) -> None:
+    """Raise ScreeningConfigurationError if a parameter override names no known parameter."""
+    _check_overrides_exist(settings, (knowledge or default_knowledge()).rule_sets)
+
+
 def _check_overrides_exist(settings: ScreeningSettings, rule_sets: Sequence[RuleSet]) -> None:
     parameters = {f"{rs.id}.{name}": p for rs in rule_sets for name, p in rs.parameters.items()}
     for key, value in settings.parameter_overrides.items():

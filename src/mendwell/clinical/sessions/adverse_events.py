@@ -77,12 +77,25 @@ class SpecialInterest(Sourced):
     description: str
 
 
+ChecklistGroup = Literal[
+    "positive-mood", "perception", "psychiatric", "somatic", "cardiovascular", "boundaries"
+]
+# An event's category: the checklist groups, and "other" for anything they do not cover.
+EVENT_CATEGORIES: dict[str, str] = {
+    "positive-mood": "Positive mood",
+    "perception": "Perception",
+    "psychiatric": "Psychiatric",
+    "somatic": "Somatic",
+    "cardiovascular": "Cardiovascular",
+    "boundaries": "Boundaries or conduct",
+    "other": "Other",
+}
+
+
 class ChecklistItem(Sourced):
     id: str = Field(pattern=SLUG)
     label: str
-    group: Literal[
-        "positive-mood", "perception", "psychiatric", "somatic", "cardiovascular", "boundaries"
-    ]
+    group: ChecklistGroup
     special_interest: tuple[str, ...] = ()
 
 
@@ -141,6 +154,12 @@ def load_vocabulary_file(path: Path) -> AdverseEventVocabulary:
 @cache
 def shipped_vocabulary() -> AdverseEventVocabulary:
     return load_vocabulary_file(VOCABULARY_FILE)
+
+
+@cache
+def vocabulary_at(path: Path | None) -> AdverseEventVocabulary:
+    """The program's own vocabulary file if one is configured, else the shipped one."""
+    return shipped_vocabulary() if path is None else load_vocabulary_file(path)
 
 
 class AdverseEventError(ValueError):
@@ -255,7 +274,7 @@ def assess_adverse_event(
                         citations(clock),
                     )
                 )
-    interest = list(event.special_interest)
+    interest = list(dict.fromkeys(event.special_interest))
     if event.checklist_item is not None:
         item = next(c for c in vocab.session_checklist if c.id == event.checklist_item)
         interest += [s for s in item.special_interest if s not in interest]
@@ -342,7 +361,7 @@ class OregonReactionFacts:
     """What happened, in the terms of the Oregon definitions (OAR 333-333-1010)."""
 
     during_administration_session: bool
-    nature: Literal["behavioral", "medical"]
+    nature: Literal["behavioral", "medical"] | None
     emergency_services_contacted: bool
     medical_care_received: bool
     transported_to_hospital: bool
@@ -378,6 +397,11 @@ def classify_oregon_reaction(
             (),
             "no emergency services contacted and no care from a medical provider: "
             "not an adverse behavioral or medical reaction as defined",
+        )
+    if facts.nature is None:
+        raise AdverseEventError(
+            "nature: say whether the reaction was behavioral or medical "
+            "(emergency services were contacted or medical care was received)"
         )
     main = by_id[f"adverse-{facts.nature}-reaction"]
     if facts.transported_to_hospital:

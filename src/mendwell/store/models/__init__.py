@@ -9,8 +9,15 @@ from mendwell.store.models.accounts import (
     User,
     UserSession,
 )
+from mendwell.store.models.adverse_events import (
+    AdverseEvent,
+    AdverseEventAlert,
+    AdverseEventFollowUp,
+    AdverseEventReport,
+)
 from mendwell.store.models.audit import AuditEvent
 from mendwell.store.models.clients import Client, ClientAssignment, ClientStatusChange
+from mendwell.store.models.concerns import ConcernNote, ConcernReport
 from mendwell.store.models.courses import (
     CalendarFeedToken,
     Consent,
@@ -25,14 +32,26 @@ from mendwell.store.models.courses import (
     SessionNoteAddendum,
     VisitChange,
 )
+from mendwell.store.models.screening import (
+    Screening,
+    ScreeningSignature,
+    ScreeningVersion,
+    ScreeningWashout,
+)
 
 __all__ = [
+    "AdverseEvent",
+    "AdverseEventAlert",
+    "AdverseEventFollowUp",
+    "AdverseEventReport",
     "ApiToken",
     "AuditEvent",
     "CalendarFeedToken",
     "Client",
     "ClientAssignment",
     "ClientStatusChange",
+    "ConcernNote",
+    "ConcernReport",
     "Consent",
     "Course",
     "CourseVisit",
@@ -44,6 +63,10 @@ __all__ = [
     "PregnancyTest",
     "ProtocolDefinition",
     "RoleAssignment",
+    "Screening",
+    "ScreeningSignature",
+    "ScreeningVersion",
+    "ScreeningWashout",
     "SessionNote",
     "SessionNoteAddendum",
     "Site",

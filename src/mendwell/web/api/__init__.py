@@ -1,5 +1,12 @@
 """The JSON API under /api/v1."""
 
-from mendwell.web.api import accounts, audit, clients, courses
+from mendwell.web.api import accounts, adverse_events, audit, clients, courses, screening
 
-ROUTERS = [clients.router, accounts.router, audit.router, courses.router]
+ROUTERS = [
+    clients.router,
+    screening.router,
+    adverse_events.router,
+    courses.router,
+    accounts.router,
+    audit.router,
+]

@@ -3,14 +3,17 @@
 from mendwell.web.routes import (
     account,
     admin,
+    adverse_events,
     auth,
     caseload,
     clients,
+    concerns,
     course_notes,
     courses,
     dashboard,
     health,
     protocols,
+    screening,
 )
 
 ROUTERS = [
@@ -18,6 +21,9 @@ ROUTERS = [
     auth.router,
     dashboard.router,
     clients.router,
+    screening.router,
+    adverse_events.router,
+    concerns.router,
     admin.router,
     account.router,
     courses.router,

@@ -1,7 +1,7 @@
 """Treatment courses, visits, consents, dosing gate, session notes
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-25 02:43:59.420835
 """
 
@@ -19,7 +19,7 @@ from mendwell.store.append_only import (
 )
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
