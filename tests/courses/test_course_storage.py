@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from mendwell.actions import courses as course_actions
 from mendwell.actions.errors import Conflict, InvalidInput, Refused
+from mendwell.clinical.courses import anchoring_dates
 from mendwell.clinical.protocols.schedule import plan_schedule
 from mendwell.clinical.protocols.schema import load_protocol
 from mendwell.schemas.common import parse
@@ -362,3 +363,38 @@ def test_withdrawal_cannot_predate_enrolment(database, world, course_id) -> None
             ctx, course_id, Withdrawal(withdrawn_on=TODAY - timedelta(1), reason="changed mind")
         )
     assert invalid.value.errors[0].field == "withdrawn_on"
+
+
+def test_after_any_changes_the_stored_schedule_is_the_protocols_plan(
+    database, world, course_id
+) -> None:  # type: ignore[no-untyped-def]
+    """Invariant: targets and windows equal plan_schedule from the held and booked dates."""
+    day = TODAY + timedelta(days=8)
+    steps = [  # (days after TODAY when it is done, what, visit, input)
+        (0, "book", "preparation-1", VisitBooking(scheduled_on=day, reason="client away")),
+        (9, "complete", "preparation-1", VisitCompletion(held_on=day + timedelta(1))),
+        (9, "book", "preparation-2", VisitBooking(scheduled_on=day + timedelta(10), reason="x y")),
+        (18, "missed", "preparation-2", MissedVisit(reason="client_unwell")),
+        (18, "book", "preparation-3", VisitBooking(scheduled_on=day + timedelta(13), reason="now")),
+    ]
+    for after, what, visit_id, data in steps:
+        with acting(database, world.users["alice"], TEST_START + timedelta(days=after)) as ctx:
+            action = {
+                "book": course_actions.book_visit,
+                "complete": course_actions.complete_visit,
+                "missed": course_actions.record_missed,
+            }[what]
+            action(ctx, course_id, visit_id, data)  # type: ignore[operator]
+        stored = visits_by_id(database, course_id)
+        anchors = anchoring_dates(stored.values())
+        for planned in plan_schedule(load_protocol("mdma-at-phase3"), TODAY, anchors):
+            visit = stored[planned.visit_id]
+            assert (visit.target_date, visit.earliest_date, visit.latest_date) == (
+                planned.target,
+                planned.earliest,
+                planned.latest,
+            ), (what, visit_id, planned.visit_id)
+    stored = visits_by_id(database, course_id)
+    assert stored["preparation-2"].anchor_basis == "held"
+    assert stored["baseline"].anchor_basis == "booked"
+    assert stored["preparation-1"].anchor_basis == "anchor-event"

@@ -29,7 +29,7 @@ from mendwell.clinical.courses import (
     stage_of,
 )
 from mendwell.clinical.protocols.gating import GateOverrideError, GateResult, check_dosing_gate
-from mendwell.clinical.protocols.schedule import plan_schedule, shifted_visits
+from mendwell.clinical.protocols.schedule import VisitShift, plan_schedule, shifted_visits
 from mendwell.clinical.protocols.schema import Protocol, shipped_protocols
 from mendwell.clinical.registry import ClientStatus
 from mendwell.permissions import Permission
@@ -245,11 +245,31 @@ def _replan(course: Course, protocol: Protocol) -> None:
                 setattr(visit, name, value)
 
 
-def _moves(course: Course, protocol: Protocol, visit_id: str, new_date: date | None) -> list[Moved]:
+def _moves(
+    course: Course, protocol: Protocol, visit_id: str, new_date: date | None
+) -> list[VisitShift]:
     """What moves when ``visit_id`` is anchored on ``new_date`` (None: on its target)."""
-    shifts = shifted_visits(
+    return shifted_visits(
         protocol, course.anchor_date, anchoring_dates(course.visits), visit_id, new_date
     )
+
+
+def _apply(course: Course, protocol: Protocol, shifts: list[VisitShift]) -> list[Moved]:
+    """Store the shifted targets and windows, and what each visit is now planned from."""
+    by_id = {v.visit_id: v for v in course.visits}
+    for s in shifts:
+        visit = by_id[s.visit_id]
+        visit.target_date = s.after.target
+        visit.earliest_date, visit.latest_date = s.after.earliest, s.after.latest
+    for visit in course.visits:
+        if visit.anchor == protocol.anchor_event.id:
+            basis = "anchor-event"
+        else:
+            basis = {VisitStatus.COMPLETED: "held", VisitStatus.SCHEDULED: "booked"}.get(
+                VisitStatus(by_id[visit.anchor].status), "planned"
+            )
+        if visit.anchor_basis != basis:
+            visit.anchor_basis = basis
     return [
         Moved(
             s.visit_id,
@@ -604,14 +624,14 @@ def book_visit(
     at = site_instant(site, data.scheduled_on, data.scheduled_time) if data.scheduled_time else None
     if at == visit.scheduled_at and data.scheduled_on == visit.scheduled_date:
         return VisitOutcome(visit, [])
-    moved = _moves(course, protocol, visit.visit_id, data.scheduled_on)
+    shifts = _moves(course, protocol, visit.visit_id, data.scheduled_on)
     before, old_version = visit_snapshot(visit), visit.version
     with writes_allowed(ctx.db):
         visit.status = VisitStatus.SCHEDULED
         visit.scheduled_date, visit.scheduled_at = data.scheduled_on, at
         visit.missed_reason = visit.missed_note = None
         visit.updated_at = ctx.now
-        _replan(course, protocol)
+        moved = _apply(course, protocol, shifts)
         ctx.db.flush()
         _history(
             ctx,
@@ -680,14 +700,14 @@ def record_held(
             ["start the dosing session through the gate check first"],
         )
     protocol = protocol_of(course.definition)
-    moved = _moves(course, protocol, visit.visit_id, data.held_on)
+    shifts = _moves(course, protocol, visit.visit_id, data.held_on)
     before, old_version = visit_snapshot(visit), visit.version
     at = site_instant(site, data.held_on, data.held_time) if data.held_time else None
     with writes_allowed(ctx.db):
         visit.status = VisitStatus.COMPLETED
         visit.actual_date, visit.actual_at = data.held_on, at
         visit.updated_at = ctx.now
-        _replan(course, protocol)
+        moved = _apply(course, protocol, shifts)
         ctx.db.flush()
         _history(ctx, visit, "completed", before, to_date=data.held_on, to_at=at, moved=moved)
     _audit_visit(ctx, visit, "complete", before, old_version, moved=moved)
@@ -706,7 +726,7 @@ def record_missed(
         raise Refused(f"{visit.label} is {visit.status}; only an open visit can be missed")
     site = _site(ctx, course.site_id)
     protocol = protocol_of(course.definition)
-    moved = _moves(course, protocol, visit.visit_id, None) if visit.scheduled_date else []
+    shifts = _moves(course, protocol, visit.visit_id, None) if visit.scheduled_date else []
     before, old_version = visit_snapshot(visit), visit.version
     reason = MISSED_REASON_LABELS[data.reason] + (f": {data.note}" if data.note else "")
     with writes_allowed(ctx.db):
@@ -714,7 +734,7 @@ def record_missed(
         visit.missed_reason, visit.missed_note = data.reason, data.note
         visit.scheduled_date = visit.scheduled_at = None
         visit.updated_at = ctx.now
-        _replan(course, protocol)
+        moved = _apply(course, protocol, shifts)
         ctx.db.flush()
         _history(
             ctx,

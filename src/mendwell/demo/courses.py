@@ -73,7 +73,7 @@ def _protocol_for(demo: DemoClient, n: int) -> Protocol:
     if demo.site_key == "B":
         return load_protocol("oregon-service-centre")
     # Completed courses need a protocol that ends within the demo's timeline.
-    if demo.stage == ClientStatus.COMPLETED or n % 3 == 2:
+    if demo.stage == ClientStatus.COMPLETED or n % 5 == 2:
         return load_protocol("psilocybin-single-25mg")
     return load_protocol("mdma-at-phase3")
 
@@ -88,13 +88,19 @@ def _status_day(client: Client, status: ClientStatus) -> date | None:
 class _Player:
     """Plays one course forward, visit by visit, as the people who would have done it."""
 
-    def __init__(self, ctx: DemoContext, demo: DemoClient, course: Course, protocol: Protocol):
+    def __init__(
+        self,
+        ctx: DemoContext,
+        demo: DemoClient,
+        course: Course,
+        protocol: Protocol,
+        safe_from: date | None,
+    ):
         self.ctx, self.demo, self.course, self.protocol = ctx, demo, course, protocol
         self.client = ctx.client(demo)
         self.site = ctx.sites[demo.site_key]
         self.rng = ctx.rng
-        screening = course_facts.screening_facts(ctx.db, self.client.id)
-        self.safe_from = screening.earliest_dosing_date if screening else None
+        self.safe_from = safe_from
 
     def as_(self, username: str, day: date, hour: int = 16, minute: int = 0) -> ActionContext:
         """Acting as ``username`` at a local time of the client's site."""
@@ -288,7 +294,7 @@ def _enrol(ctx: DemoContext, demo: DemoClient, n: int) -> _Player | None:
         )
     except Refused:
         return None
-    return _Player(ctx, demo, course, protocol)
+    return _Player(ctx, demo, course, protocol, screening.earliest_dosing_date)
 
 
 @demo_step

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, or_, select
@@ -59,12 +60,25 @@ def _parse(text: str) -> Protocol:
 
 
 def protocol_of(definition: ProtocolDefinition) -> Protocol:
-    """The protocol a stored definition holds (parsed once per text)."""
+    """The protocol a stored definition holds (parsed once per text).
+
+    A shipped protocol stored unchanged is the one already loaded with the shipped files.
+    """
+    if definition.source == "shipped":
+        shipped = shipped_protocols().get(definition.protocol_id)
+        if shipped is not None and _shipped_sha256(definition.protocol_id) == definition.sha256:
+            return shipped
     return _parse(definition.text)
 
 
+@cache
 def shipped_text(protocol_id: str) -> str:
     return (PROTOCOL_DIR / f"{protocol_id}.yaml").read_text(encoding="utf-8")
+
+
+@cache
+def _shipped_sha256(protocol_id: str) -> str:
+    return hashlib.sha256(shipped_text(protocol_id).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
