@@ -11,6 +11,12 @@ from mendwell.store.models.accounts import (
 )
 from mendwell.store.models.audit import AuditEvent
 from mendwell.store.models.clients import Client, ClientAssignment, ClientStatusChange
+from mendwell.store.models.measures import (
+    CustomInstrument,
+    MeasureSubmission,
+    SafetyAlert,
+    SelfReportLink,
+)
 
 __all__ = [
     "ApiToken",
@@ -18,9 +24,13 @@ __all__ = [
     "Client",
     "ClientAssignment",
     "ClientStatusChange",
+    "CustomInstrument",
     "LoginAttempt",
+    "MeasureSubmission",
     "Organisation",
     "RoleAssignment",
+    "SafetyAlert",
+    "SelfReportLink",
     "Site",
     "User",
     "UserSession",
