@@ -48,12 +48,20 @@ def _allowed(access: Access, role: Role) -> bool:
     return access.permission is None or access.permission in ROLE_PERMISSIONS[role]
 
 
+class _Ids(dict):  # type: ignore[type-arg]
+    """Path parameters: the standard world's ids, and an id nobody has for anything else."""
+
+    def __missing__(self, key: str) -> int:
+        return 999_999
+
+
 def _path(template: str, world: Any) -> str:
-    return template.format(
-        client_id=world.clients["alice"],
-        user_id=world.users["bob"],
-        site_id=world.sites["A"],
-        token_id=999_999,
+    return template.format_map(
+        _Ids(
+            client_id=world.clients["alice"],
+            user_id=world.users["bob"],
+            site_id=world.sites["A"],
+        )
     )
 
 

@@ -1,6 +1,15 @@
 """HTML pages."""
 
-from mendwell.web.routes import account, admin, auth, clients, dashboard, health
+from mendwell.web.routes import (
+    account,
+    admin,
+    auth,
+    clients,
+    dashboard,
+    health,
+    measures,
+    self_report,
+)
 
 ROUTERS = [
     health.router,
@@ -9,4 +18,6 @@ ROUTERS = [
     clients.router,
     admin.router,
     account.router,
+    measures.router,
+    self_report.router,
 ]
