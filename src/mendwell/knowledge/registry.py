@@ -25,6 +25,7 @@ DOMAIN_MODULES: list[str] = [
     "mendwell.clinical.sessions.adverse_events",
     "mendwell.clinical.screening.medications",
     "mendwell.clinical.screening.rules",
+    "mendwell.clinical.instruments.registry",
 ]
 
 
