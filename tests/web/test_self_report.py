@@ -65,7 +65,8 @@ def test_the_token_has_256_bits_and_only_its_hash_is_stored(app, database, world
     for event in events(database):
         assert token not in repr((event.changes, event.detail))
     created = events(database, entity_type="self_report_link", action="create")
-    assert created and created[0].username == "alice"
+    assert created
+    assert created[0].username == "alice"
     assert created[0].changes["instrument_ids"] == [None, ["pcl5", "phq9"]]
 
 
@@ -126,7 +127,8 @@ def test_forged_expired_used_and_revoked_links_get_the_same_plain_page(
     # Posting into a closed link writes nothing and answers the same.
     before = count(database, MeasureSubmission)
     late = phone.post(f"/r/{expiring}", data={"action": "submit", "pcl5.pcl5_01": "1"})
-    assert late.status_code == 404 and late.text == forged.text
+    assert late.status_code == 404
+    assert late.text == forged.text
     assert count(database, MeasureSubmission) == before
 
 
@@ -226,7 +228,8 @@ def test_the_form_needs_its_own_token(app, database, world, link) -> None:  # ty
     assert missing.status_code == 403
     assert count(database, MeasureSubmission) == 0
     (stored,) = rows(database, SelfReportLink)
-    assert stored.submitted_at is None and stored.saved_answers == {}
+    assert stored.submitted_at is None
+    assert stored.saved_answers == {}
 
 
 def test_only_measure_enterers_create_or_revoke_links(app, database, world) -> None:  # type: ignore[no-untyped-def]
@@ -276,7 +279,8 @@ def test_links_through_the_api(app, database, world, clock) -> None:  # type: ig
     )
     assert created.status_code == 201
     body = created.json()
-    assert body["state"] == "pending" and body["url"].startswith("http://127.0.0.1:8000/r/")
+    assert body["state"] == "pending"
+    assert body["url"].startswith("http://127.0.0.1:8000/r/")
     clock.advance(days=2)
     phone = _client_browser(app)
     assert phone.get(body["url"].split("8000", 1)[1]).status_code == 404

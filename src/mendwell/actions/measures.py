@@ -562,9 +562,7 @@ LinkAnswers = Mapping[str, Answers]
 def _link_instruments(ctx: ActionContext, link: SelfReportLink) -> list[q.ResolvedInstrument]:
     client = ctx.db.get(Client, link.client_id)
     assert client is not None
-    return [
-        q.resolve_instrument(ctx.db, client.organisation_id, i) for i in link.instrument_ids
-    ]
+    return [q.resolve_instrument(ctx.db, client.organisation_id, i) for i in link.instrument_ids]
 
 
 def link_instruments(ctx: ActionContext, link: SelfReportLink) -> list[Instrument]:
@@ -638,7 +636,12 @@ def submit_link(
     assert client is not None
     options = scoring_options_for(client)
     results = [
-        (r, score_or_invalid(r.instrument, merged[r.instrument.id], options, loc=(r.instrument.id,)))
+        (
+            r,
+            score_or_invalid(
+                r.instrument, merged[r.instrument.id], options, loc=(r.instrument.id,)
+            ),
+        )
         for r in resolved_all
     ]
     today = q.site_today(_site(ctx, link.site_id), ctx.now)
@@ -694,9 +697,7 @@ def submit_link(
 
 
 def _require_knowledge_manager(ctx: ActionContext, organisation_id: int) -> None:
-    sites = set(
-        ctx.db.scalars(select(Site.id).where(Site.organisation_id == organisation_id))
-    )
+    sites = set(ctx.db.scalars(select(Site.id).where(Site.organisation_id == organisation_id)))
     if not ctx.actor.system and not (ctx.actor.sites_with(Permission.KNOWLEDGE_MANAGE) & sites):
         raise PermissionDenied(str(Permission.KNOWLEDGE_MANAGE))
 

@@ -147,9 +147,7 @@ def client_submissions(
     query = select(MeasureSubmission).where(MeasureSubmission.client_id == client_id)
     if current_only:
         query = query.where(_is_current())  # type: ignore[arg-type]
-    return list(
-        db.scalars(query.order_by(MeasureSubmission.administered_on, MeasureSubmission.id))
-    )
+    return list(db.scalars(query.order_by(MeasureSubmission.administered_on, MeasureSubmission.id)))
 
 
 def superseded_ids(db: Session, client_id: int) -> set[int]:

@@ -48,9 +48,7 @@ class MeasureSubmission(Base):
     rater_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     independent_rater: Mapped[bool] = mapped_column(Boolean, default=False)
     version_number: Mapped[int] = mapped_column(default=1)
-    original_id: Mapped[int | None] = mapped_column(
-        ForeignKey("measure_submission.id"), index=True
-    )
+    original_id: Mapped[int | None] = mapped_column(ForeignKey("measure_submission.id"), index=True)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("measure_submission.id"))
     correction_reason: Mapped[str | None] = mapped_column(Text)
 

@@ -145,7 +145,9 @@ def client_measures(
     return [submission_out(s, superseded) for s in q.client_submissions(db, client.id)]
 
 
-def _entered(request: Request, db: Db, principal: Principal, client_id: int, payload: dict, as_rater: bool) -> SubmissionOut:  # type: ignore[type-arg]
+def _entered(
+    request: Request, db: Db, principal: Principal, client_id: int, payload: dict, as_rater: bool
+) -> SubmissionOut:  # type: ignore[type-arg]
     ctx = action_context(request, db, principal)
     client = get_visible_client(db, principal.actor, client_id)
     today = q.site_today(client.site, ctx.now)

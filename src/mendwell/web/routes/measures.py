@@ -103,7 +103,8 @@ def threshold_notes(instrument: Instrument, change: ChangeResult) -> list[str]:
         if t.percent is not None:
             parts.append(f"{t.percent:g}% of the baseline or more")
         if t.endpoint is not None:
-            parts.append(f"ending at {'or below' if t.direction == 'decrease' else 'or above'} {t.endpoint:g}")
+            side = "or below" if t.direction == "decrease" else "or above"
+            parts.append(f"ending at {side} {t.endpoint:g}")
         source = t.sources[0].citation if t.sources else "no source"
         flag = " (UNCONFIRMED)" if t.unconfirmed else ""
         notes.append(
@@ -129,12 +130,13 @@ def _measures_panel(req: PanelRequest) -> dict[str, Any] | None:
     progress = q.progress(q.client_submissions(db, client.id, current_only=True), catalogue)
     links = q.client_links(db, client.id)
     alerts = q.client_alerts(db, client.id, open_only=True)
+    dosing = q.dosing_dates_for(db, client.id)
     return {
         "client": client,
         "site": _site(db, client),
         "now": req.now,
         "alerts": alerts,
-        "progress": list(zip(progress, _charts(progress, q.dosing_dates_for(db, client.id)))),
+        "progress": list(zip(progress, _charts(progress, dosing), strict=True)),
         "links": [(link, link.state(req.now)) for link in links[:10]],
         "catalogue": catalogue,
         "self_report": [r.instrument for r in catalogue if r.instrument.respondent == "self"],
@@ -167,7 +169,9 @@ def _alerts_panel(req: PanelRequest) -> dict[str, Any] | None:
 
 
 client_panel(
-    Panel("measures", "Measures", "measures/panel.html", Permission.MEASURE_VIEW, _measures_panel, 30)
+    Panel(
+        "measures", "Measures", "measures/panel.html", Permission.MEASURE_VIEW, _measures_panel, 30
+    )
 )
 client_panel(
     Panel(
@@ -219,9 +223,7 @@ def _entry_page(
         "measures/entry.html",
         {
             "client": client,
-            "identifying": principal.actor.can(
-                Permission.CLIENT_VIEW_IDENTIFYING, client.site_id
-            ),
+            "identifying": principal.actor.can(Permission.CLIENT_VIEW_IDENTIFYING, client.site_id),
             "as_rater": as_rater,
             "base": f"/clients/{client.id}/{'ratings' if as_rater else 'measures'}",
             "choices": choices,

@@ -27,7 +27,7 @@ from mendwell.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-FORM_TOKEN_FIELD = "form_token"
+FORM_TOKEN_FIELD = "form_token"  # noqa: S105 (a field name, not a secret)
 THANK_YOU_PATH = "/self-report/thank-you"
 CLOSED_STATUS = 404
 
@@ -103,8 +103,7 @@ def fill(request: Request, db: Db, principal: MaybeUser, token: str) -> Response
     if link is None:
         return _closed(request)
     notice = (
-        "Your answers are saved. You can close this page and come back to the same link "
-        "to finish."
+        "Your answers are saved. You can close this page and come back to the same link to finish."
         if request.query_params.get("saved") == "1"
         else None
     )
