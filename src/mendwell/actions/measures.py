@@ -31,6 +31,7 @@ from mendwell.clinical.instruments import (
     Instrument,
     Item,
     ScoreResult,
+    ScoringOptionError,
     ScoringOptions,
     score,
     validate_instrument_text,
@@ -79,28 +80,17 @@ def respondent_of(instrument: Instrument) -> str:
 
 
 def check_answers(
-    instrument: Instrument, answers: Answers, loc: tuple[str, ...] = ("answers",)
-) -> dict[str, int | None]:
-    """Every item of the instrument with its answer (None when blank); unknown items and
-    values that are not one of the item's options are errors naming the item."""
-    items = {item.id: item for item in instrument.items}
-    problems = [
-        FieldError((*loc, key), f"is not an item of {instrument.short_title}")
-        for key in answers
-        if key not in items
-    ]
-    for key, value in answers.items():
-        item = items.get(key)
-        if item is None or value is None:
-            continue
-        allowed = [o.value for o in item.options]
-        if allowed and value not in allowed:
-            problems.append(
-                FieldError((*loc, key), f"must be one of {', '.join(map(str, allowed))}")
-            )
-    if problems:
-        raise InvalidInput(problems)
-    return {item_id: answers.get(item_id) for item_id in items}
+    instrument: Instrument,
+    answers: Answers,
+    options: ScoringOptions | None = None,
+    loc: tuple[str, ...] = ("answers",),
+) -> tuple[dict[str, int | None], ScoreResult]:
+    """Every item of the instrument with its answer (None when blank), and the score.
+
+    Unknown items and values the instrument does not allow are errors naming the item.
+    """
+    result = score_or_invalid(instrument, answers, options or ScoringOptions(), loc)
+    return {item.id: answers.get(item.id) for item in instrument.items}, result
 
 
 def is_asked(item: Item, answers: Answers) -> bool:
@@ -123,7 +113,7 @@ def scoring_options_for(client: Client) -> ScoringOptions:
 
 def score_or_invalid(
     instrument: Instrument,
-    answers: dict[str, int | None],
+    answers: Answers,
     options: ScoringOptions,
     loc: tuple[str, ...] = ("answers",),
 ) -> ScoreResult:
@@ -132,6 +122,9 @@ def score_or_invalid(
         return score(instrument, answers, options=options)
     except AnswerError as exc:
         raise InvalidInput([FieldError((*loc, item), msg) for item, msg in exc.errors]) from exc
+    except ScoringOptionError as exc:
+        where, _, message = str(exc).partition(": ")
+        raise InvalidInput([FieldError(tuple(where.split(".")), message or str(exc))]) from exc
 
 
 def snapshot(sub: MeasureSubmission) -> dict[str, Any]:
@@ -262,9 +255,8 @@ def enter_measure(
     administered_on = data.administered_on or today
     if administered_on > today:
         raise InvalidInput.single("administered_on", "cannot be in the future")
-    answers = check_answers(instrument, data.answers)
     options = scoring_options_for(client)
-    result = score_or_invalid(instrument, answers, options)
+    answers, result = check_answers(instrument, data.answers, options)
     clinician_rated = instrument.respondent == "clinician"
     with writes_allowed(ctx.db):
         sub = _new_submission(
@@ -341,11 +333,10 @@ def correct_submission(
     administered_on = data.administered_on or latest.administered_on
     if administered_on > today:
         raise InvalidInput.single("administered_on", "cannot be in the future")
-    answers = check_answers(instrument, data.answers)
+    options = scoring_options_for(client)
+    answers, result = check_answers(instrument, data.answers, options)
     if answers == latest.answers and administered_on == latest.administered_on:
         raise InvalidInput.single("answers", "are the same as the current version")
-    options = scoring_options_for(client)
-    result = score_or_invalid(instrument, answers, options)
     raised_before = {
         a.flag_code
         for a in ctx.db.scalars(
@@ -577,7 +568,7 @@ def _merged_answers(
     for resolved in _link_instruments(ctx, link):
         instrument = resolved.instrument
         given = answers.get(instrument.id, link.saved_answers.get(instrument.id, {}))
-        merged[instrument.id] = check_answers(instrument, given, loc=(instrument.id,))
+        merged[instrument.id], _ = check_answers(instrument, given, loc=(instrument.id,))
     return merged
 
 
@@ -721,10 +712,6 @@ def upload_instrument(ctx: ActionContext, organisation_id: int, text: str) -> Cu
     instrument, problems = validate_instrument_text(text)
     if instrument is None or problems:
         raise InvalidInput([FieldError(("file",), p) for p in problems or ["is not valid"]])
-    if instrument.id in q.shipped_ids():
-        raise InvalidInput.single(
-            "file", f"id: '{instrument.id}' is a shipped instrument; give yours its own id"
-        )
     exists = ctx.db.scalar(
         select(CustomInstrument.id).where(
             CustomInstrument.organisation_id == organisation_id,

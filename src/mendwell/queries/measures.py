@@ -63,10 +63,6 @@ def parse_custom_text(text: str) -> Instrument:
     return instrument
 
 
-def shipped_ids() -> set[str]:
-    return {i.id for i in list_instruments()}
-
-
 def _custom_rows(
     db: Session, organisation_id: int, *, active_only: bool = True
 ) -> list[CustomInstrument]:

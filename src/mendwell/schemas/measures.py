@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -75,6 +76,10 @@ class AlertAcknowledge(InputModel):
 
 
 class InstrumentUpload(InputModel):
+    """An instrument file, stored exactly as uploaded."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
     text: Annotated[str, StringConstraints(max_length=MAX_INSTRUMENT_FILE_CHARS)] = Field(
         title="Instrument file"
     )

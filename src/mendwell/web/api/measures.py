@@ -125,8 +125,8 @@ def score_answers(
         raise InvalidInput(
             [FieldError(("options", *e.loc), e.msg, e.type) for e in field_errors(exc)]
         ) from exc
-    answers = actions.check_answers(resolved.instrument, data.answers)
-    return actions.score_or_invalid(resolved.instrument, answers, options)
+    _, result = actions.check_answers(resolved.instrument, data.answers, options)
+    return result
 
 
 # --- a client's measures ----------------------------------------------------------------------
