@@ -178,14 +178,23 @@ def _derive(instrument: Instrument, values: dict[str, int | None]) -> dict[str, 
     return derived
 
 
-def _asked(instrument: Instrument, values: Mapping[str, int | None]) -> dict[str, bool]:
-    """Whether each item is asked, following the skip logic in file order."""
-    asked: dict[str, bool] = {}
+def _asked(instrument: Instrument, values: Mapping[str, int | None]) -> dict[str, bool | None]:
+    """Whether each item is asked under the skip logic: True, False, or None when unknown.
+
+    An item is unknown when the answer it depends on is missing; that answer is then the missing
+    one, and an answer given to the dependent item is kept.
+    """
+    asked: dict[str, bool | None] = {}
     for item in instrument.items:
         rule = item.asked_if
-        asked[item.id] = rule is None or (
-            asked.get(rule.item, False) and values.get(rule.item) in rule.values
-        )
+        if rule is None:
+            asked[item.id] = True
+        elif asked.get(rule.item) is False:
+            asked[item.id] = False
+        elif values.get(rule.item) is None:
+            asked[item.id] = None
+        else:
+            asked[item.id] = values.get(rule.item) in rule.values
     return asked
 
 
@@ -193,7 +202,7 @@ def _check_skip_logic(instrument: Instrument, values: Mapping[str, int | None]) 
     asked = _asked(instrument, values)
     errors = []
     for item in instrument.items:
-        if not asked[item.id] and values.get(item.id) is not None and item.asked_if is not None:
+        if asked[item.id] is False and values.get(item.id) is not None and item.asked_if:
             parent = instrument.item(item.asked_if.item)
             wanted = " or ".join(parent.option_label(v) or str(v) for v in item.asked_if.values)
             errors.append((item.id, f"answered, but it is only asked when {parent.id} is {wanted}"))
@@ -206,7 +215,7 @@ def _missing(instrument: Instrument, values: Mapping[str, int | None]) -> list[s
     return [
         item.id
         for item in instrument.items
-        if asked[item.id] and not item.optional and values.get(item.id) is None
+        if asked[item.id] is True and not item.optional and values.get(item.id) is None
     ]
 
 
