@@ -326,3 +326,73 @@ def test_viewing_a_submission_is_audited(app, database, world) -> None:  # type:
     viewed = events(database, action="view", entity_type="measure_submission", username="admin")
     assert viewed
     assert viewed[-1].client_id == world.clients["alice"]
+
+
+# --- independent raters -----------------------------------------------------------------------
+
+
+def _caps5(severity: int = 2) -> dict:  # type: ignore[type-arg]
+    return {f"caps5_{n:02d}": severity for n in range(1, 21)}
+
+
+def test_a_rater_rates_caps5_and_sees_only_her_own_rating(app, database, world) -> None:  # type: ignore[no-untyped-def]
+    client_id = world.clients["alice"]
+    _api(app, database, world, "alice").post(
+        f"/api/v1/clients/{client_id}/measures",
+        json={"instrument_id": "phq9", "answers": phq9(3)},
+    )
+    rita = Browser(app)
+    rita.login("rita")
+    form = rita.get(f"/clients/{client_id}/ratings/new?instrument_id=caps5-past-month")
+    assert form.status_code == 200
+    assert 'name="caps5_01_frequency"' in form.text  # the optional frequency and intensity
+    picker = rita.get(f"/clients/{client_id}/ratings/new").text
+    assert "CAPS-5" in picker
+    assert "PHQ-9" not in picker
+    saved = rita.post(
+        f"/clients/{client_id}/ratings",
+        {"instrument_id": "caps5-past-month", **_caps5(2), "caps5_a": 1},
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"].startswith(f"/clients/{client_id}/ratings/")
+    page = rita.get(saved.headers["location"]).text
+    assert "40" in page  # 20 severities × 2
+    assert "independent rater" in page
+    caps = rows(database, MeasureSubmission, instrument_id="caps5-past-month")[0]
+    assert caps.independent_rater is True
+    assert caps.rater_id == caps.entered_by_id == world.users["rita"]
+    assert caps.respondent == "clinician"
+    client_page = rita.get(f"/clients/{client_id}").text
+    assert "CAPS-5" in client_page
+    assert "PHQ-9" not in client_page
+    fixed = rita.post(
+        f"{saved.headers['location'].split('?')[0]}/corrections",
+        {**_caps5(2), "caps5_03": 3, "caps5_a": 1, "reason": "B3 re-rated after review"},
+    )
+    assert fixed.status_code == 303
+    assert rows(database, MeasureSubmission, instrument_id="caps5-past-month")[-1].total == 41
+    # The clinical team sees the rating.
+    alice = Browser(app)
+    alice.login("alice")
+    assert "CAPS-5" in alice.get(f"/clients/{client_id}").text.split('id="panel-measures"')[1]
+
+
+def test_a_rater_cannot_correct_someone_elses_rating(app, database, world) -> None:  # type: ignore[no-untyped-def]
+    client_id = world.clients["alice"]
+    by_mara = (
+        _api(app, database, world, "mara")
+        .post(
+            f"/api/v1/clients/{client_id}/ratings",
+            json={"instrument_id": "caps5-past-month", "answers": _caps5(1)},
+        )
+        .json()
+    )
+    rita = Browser(app)
+    rita.login("rita")
+    assert rita.get(f"/clients/{client_id}/ratings/{by_mara['id']}").status_code == 404
+    response = rita.post(
+        f"/clients/{client_id}/ratings/{by_mara['id']}/corrections",
+        {**_caps5(2), "reason": "mine now"},
+    )
+    assert response.status_code == 404
+    assert count(database, MeasureSubmission) == 1

@@ -164,3 +164,33 @@ def test_a_self_report_submission_raises_the_alert_too(app, database, world) -> 
     (alert,) = rows(database, SafetyAlert)
     assert alert.flag_code == "phq9_item9"
     assert _dashboard_count(app, "alice") == 1
+
+
+def _cssrs(q1: int, q2: int, q3: int = 0, q4: int = 0, q5: int = 0, q6: int = 0) -> dict:  # type: ignore[type-arg]
+    answers = {"cssrs_01": q1, "cssrs_02": q2, "cssrs_06": q6}
+    if q2:  # questions 3 to 5 are asked only after a yes to question 2
+        answers.update(cssrs_03=q3, cssrs_04=q4, cssrs_05=q5)
+    if q6:
+        answers["cssrs_06_recent"] = 0
+    return answers
+
+
+def test_cssrs_moderate_and_high_raise_alerts_and_low_does_not(app, database, world) -> None:  # type: ignore[no-untyped-def]
+    api = _api(app, database, world, "mara")
+    url = f"/api/v1/clients/{world.clients['alice']}/measures"
+    for answers, expected in (
+        (_cssrs(1, 0), None),  # low: wish to be dead only
+        (_cssrs(1, 1, q3=1), ("cssrs_moderate", "moderate")),  # a method, no intent
+        (_cssrs(1, 1, q3=1, q4=1), ("cssrs_high", "high")),  # some intent
+    ):
+        before = count(database, SafetyAlert)
+        response = api.post(url, json={"instrument_id": "cssrs-screener", "answers": answers})
+        assert response.status_code == 201, response.text
+        new = rows(database, SafetyAlert)[before:]
+        if expected is None:
+            assert new == []
+        else:
+            assert [(a.flag_code, a.severity) for a in new] == [expected]
+    assert _dashboard_count(app, "alice") == 2
+    assert _dashboard_count(app, "mara") == 2
+    assert _dashboard_count(app, "carol") == 0
