@@ -16,3 +16,5 @@ from mendwell.demo.builder import (
 )
 
 __all__ = ["DEMO_PASSWORD", "DEMO_STEPS", "DemoContext", "DemoSummary", "build_demo", "demo_step"]
+
+from mendwell.demo import measures as _measures  # noqa: F401  (measures over time)
