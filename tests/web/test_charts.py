@@ -41,8 +41,10 @@ def test_the_range_ends_and_the_cut_point_sit_where_they_should() -> None:
         marked_dates=[(START + timedelta(days=5), "dosing")],
     )
     low, high = chart.points
-    assert (low.x, low.y) == (chart.plot_left, chart.plot_bottom)
-    assert (high.x, high.y) == (chart.plot_right, chart.plot_top)
+    assert low.y == chart.plot_bottom
+    assert high.y == chart.plot_top
+    assert chart.plot_left < low.x < high.x < chart.plot_right
+    assert low.x - chart.plot_left == pytest.approx(chart.plot_right - high.x)
     assert chart.cut_line is not None
     assert chart.cut_line.y == pytest.approx((chart.plot_top + chart.plot_bottom) / 2)
     assert chart.cut_line.label == "cut-point 40"
@@ -58,3 +60,18 @@ def test_a_single_point_is_centred_and_an_empty_chart_is_refused() -> None:
         line_chart([], y_range=(0, 27))
     with pytest.raises(ValueError, match="must rise"):
         line_chart([(START, 1.0)], y_range=(5, 5))
+
+
+@pytest.mark.parametrize(
+    ("y_range", "labels"),
+    [
+        ((0, 80), ["0", "20", "40", "60", "80"]),
+        ((0, 27), ["0", "5", "10", "15", "20", "25"]),
+        ((0, 21), ["0", "5", "10", "15", "20"]),
+        ((0, 100), ["0", "20", "40", "60", "80", "100"]),
+        ((0, 6), ["0", "2", "4", "6"]),
+    ],
+)
+def test_axis_ticks_are_round_numbers(y_range, labels) -> None:  # type: ignore[no-untyped-def]
+    chart = line_chart([(START, 1.0)], y_range=y_range)
+    assert [t.label for t in chart.y_ticks] == labels

@@ -129,6 +129,25 @@ def _as_client(ctx: DemoContext, when: datetime) -> ActionContext:
     return ActionContext(ctx.db, measures.self_report_actor(None), when, ctx.audit_key)
 
 
+def _pick(
+    plans: list[tuple[DemoClient, list[Visit]]],
+    stages: tuple[str, ...],
+    visits: int,
+    exclude: set[int],
+) -> int:
+    """One of Alice's clients, in the first of ``stages`` that has one with enough visits."""
+    for stage in stages:
+        for demo, planned in plans:
+            if (
+                demo.facilitator == "alice"
+                and demo.stage == stage
+                and len(planned) >= visits
+                and demo.client_id not in exclude
+            ):
+                return demo.client_id
+    raise LookupError(f"no demo client in {stages} with {visits} visits")
+
+
 @demo_step
 def measures_over_time(ctx: DemoContext) -> None:
     rng = random.Random(ctx.rng.random())
@@ -136,10 +155,10 @@ def measures_over_time(ctx: DemoContext) -> None:
     non_responders = {d.client_id for d in rng.sample(treated, 2)}
     instruments = {i: get_instrument(i) for i in (*SELF_REPORT, RATED)}
     plans = [(d, _visits(ctx.client(d), ctx.today, rng)) for d in ctx.clients]
-    in_treatment = [d for d, v in plans if d.site_key == "A" and d.stage == "in_treatment"]
-    with_history = [d for d, v in plans if d in in_treatment and len(v) >= 2]
-    open_alert, acknowledged_alert = with_history[0].client_id, with_history[1].client_id
-    waiting = next(d for d in in_treatment if d.client_id not in (open_alert, acknowledged_alert))
+    # Alice's clients, so the demo's first facilitator login shows the alerts.
+    open_alert = _pick(plans, ("in_treatment", "follow_up"), 1, set())
+    acknowledged_alert = _pick(plans, ("in_treatment", "follow_up", "completed"), 2, {open_alert})
+    waiting = _pick(plans, ("in_treatment", "enrolled"), 0, {open_alert, acknowledged_alert})
     entered = 0
     for demo, visits in plans:
         if not visits:
@@ -169,7 +188,7 @@ def measures_over_time(ctx: DemoContext) -> None:
                 measures.enter_measure(rita, demo.client_id, data, as_rater=True)
                 entered += 1
     _acknowledge(ctx, acknowledged_alert)
-    _pending_link(ctx, waiting)
+    _pending_link(ctx, next(d for d in ctx.clients if d.client_id == waiting))
     ctx.counts["measures"] = entered
 
 

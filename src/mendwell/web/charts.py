@@ -13,6 +13,7 @@ from datetime import date
 WIDTH = 360
 HEIGHT = 220
 LEFT, RIGHT, TOP, BOTTOM = 34, 14, 14, 34
+INSET = 12  # keeps the first and last points clear of the axis and its labels
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,13 @@ def _fmt(value: float) -> str:
     return f"{value:g}" if value != int(value) else str(int(value))
 
 
-def _ticks(low: float, high: float, count: int = 4) -> list[float]:
-    step = (high - low) / count
+NICE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
+
+
+def _ticks(low: float, high: float, most: int = 6) -> list[float]:
+    """Round-numbered ticks from ``low``: the smallest nice step giving at most ``most``."""
+    step = next((s for s in NICE_STEPS if (high - low) / s < most), (high - low) / (most - 1))
+    count = int((high - low) // step)
     return [low + step * i for i in range(count + 1)]
 
 
@@ -96,14 +102,14 @@ def line_chart(
     def x_of(day: date) -> float:
         if first == last:
             return (left + right) / 2
-        return left + (right - left) * (day - first).days / span
+        return left + INSET + (right - left - 2 * INSET) * (day - first).days / span
 
     def y_of(value: float) -> float:
         clamped = min(max(value, low), high)
         return bottom - (bottom - top) * (clamped - low) / (high - low)
 
     points = [ChartPoint(x_of(d), y_of(v), v, d, _fmt(v)) for d, v in sorted(series)]
-    y_ticks = [Guide(None, y_of(v), _fmt(round(v, 1))) for v in _ticks(low, high)]
+    y_ticks = [Guide(None, y_of(v), _fmt(v)) for v in _ticks(low, high)]
     x_ticks = [Guide(x_of(first), None, first.isoformat())]
     if last != first:
         x_ticks.append(Guide(x_of(last), None, last.isoformat()))

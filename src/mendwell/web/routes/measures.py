@@ -88,6 +88,11 @@ def _charts(progress: list[q.InstrumentProgress], dosing: list[date]) -> list[Li
     return out
 
 
+def signed(value: float | None) -> str:
+    """A change with its sign (no sign for no change)."""
+    return "—" if value is None else ("0" if value == 0 else f"{value:+g}")
+
+
 def yes_no(value: bool | None) -> str:
     return "no threshold" if value is None else ("yes" if value else "no")
 
@@ -114,7 +119,7 @@ def threshold_notes(instrument: Instrument, change: ChangeResult) -> list[str]:
     return notes
 
 
-templates.env.globals.update(yes_no=yes_no, threshold_notes=threshold_notes)
+templates.env.globals.update(yes_no=yes_no, signed=signed, threshold_notes=threshold_notes)
 
 
 # --- panels -----------------------------------------------------------------------------------
@@ -139,6 +144,7 @@ def _measures_panel(req: PanelRequest) -> dict[str, Any] | None:
         "progress": list(zip(progress, _charts(progress, dosing), strict=True)),
         "links": [(link, link.state(req.now)) for link in links[:10]],
         "catalogue": catalogue,
+        "titles": {r.instrument.id: r.instrument.short_title for r in catalogue},
         "self_report": [r.instrument for r in catalogue if r.instrument.respondent == "self"],
         "may_enter": actor.can(Permission.MEASURE_ENTER, client.site_id),
         "may_acknowledge": actor.can(Permission.ALERT_ACKNOWLEDGE, client.site_id),
