@@ -37,8 +37,8 @@ def test_the_panel_shows_change_from_baseline_and_a_chart(app, database, world) 
     assert "20" in row
     assert "-40" in row
     yes_no = {True: "yes", False: "no", None: "no threshold"}
-    assert f"<td>{yes_no[expected.reliable]}</td>" in row
-    assert f"<td>{yes_no[expected.clinically_meaningful]}</td>" in row
+    assert f'"Reliable change">{yes_no[expected.reliable]}</td>' in row
+    assert f'"Clinically meaningful">{yes_no[expected.clinically_meaningful]}</td>' in row
     phq_row = panel.split('<th scope="row">PHQ-9</th>')[1].split("</tr>")[0]
     assert "baseline only" in phq_row
     for used in expected.thresholds_used:
