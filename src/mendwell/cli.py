@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from mendwell.commands import analyze, audit, backup, knowledge, protocols, server, users
+from mendwell.commands import (
+    analyze,
+    audit,
+    backup,
+    instruments,
+    knowledge,
+    protocols,
+    server,
+    users,
+)
 
 app = typer.Typer(
     help="Mendwell: clinical records for psychedelic-assisted therapy programs.",
@@ -21,6 +30,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(knowledge.app, name="knowledge")
 app.add_typer(protocols.app, name="protocols")
 app.add_typer(analyze.app, name="analyze")
+app.add_typer(instruments.app, name="instruments")
 
 
 def main() -> None:

@@ -24,6 +24,16 @@ def answers(prefix: str, count: int, value: int | None = 0, **overrides: int | N
     return out
 
 
+def with_total(prefix: str, count: int, top: int, total: int) -> dict:
+    """Answers adding up to `total`: items filled with `top` in order, then the remainder."""
+    given: dict[str, int | None] = {}
+    for n in range(1, count + 1):
+        given[f"{prefix}_{n:02d}"] = min(top, total)
+        total -= min(top, total)
+    assert total == 0, "total is above the instrument's maximum"
+    return given
+
+
 @cache
 def _raw(instrument_id: str) -> dict[str, Any]:
     return yaml.safe_load((INSTRUMENT_DIR / f"{instrument_id}.yaml").read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ Sources:
 from __future__ import annotations
 
 import pytest
-from instrument_answers import answers
+from instrument_answers import answers, with_total
 
 from mendwell.clinical.instruments import AnswerError, caps5_severity, get_instrument, score
 
@@ -153,12 +153,7 @@ def test_a_missing_symptom_refuses_the_total_but_optional_entries_do_not():
 
 @pytest.mark.parametrize(("total", "above"), [(27, False), (28, True)])
 def test_mapp2_severity_threshold(total, above):
-    given = caps()
-    remaining = total
-    for n in range(1, 21):
-        given[f"caps5_{n:02d}"] = min(4, remaining)
-        remaining -= given[f"caps5_{n:02d}"]
-    cut = score(PAST_MONTH, given).cut_point
+    cut = score(PAST_MONTH, with_total("caps5", 20, 4, total)).cut_point
     assert cut is not None
     assert cut.id == "mapp2-inclusion"
     assert cut.above is above

@@ -10,7 +10,7 @@ indicates probable PTSD; "no empirically derived severity ranges".
 from __future__ import annotations
 
 import pytest
-from instrument_answers import answers
+from instrument_answers import answers, with_total
 
 from mendwell.clinical.instruments import (
     AnswerError,
@@ -86,16 +86,6 @@ def test_cluster_scores_sum_their_items():
     assert result.total == 43
 
 
-def with_total(total: int) -> dict:
-    """Answers whose total is `total`, filling items with 4 then the remainder."""
-    given = pcl5()
-    for n in range(1, 21):
-        take = min(4, total)
-        given[f"pcl5_{n:02d}"] = take
-        total -= take
-    return given
-
-
 # Cut-point boundaries: 31-33 indicates probable PTSD; the default is 33, a site may choose 31/32.
 CUT_POINT_CASES = [
     (32, None, 33, False),
@@ -108,7 +98,9 @@ CUT_POINT_CASES = [
 
 @pytest.mark.parametrize(("total", "configured", "value", "positive"), CUT_POINT_CASES)
 def test_cut_point_boundaries(total, configured, value, positive):
-    result = score(PCL5, with_total(total), options=ScoringOptions(pcl5_cut_point=configured))
+    result = score(
+        PCL5, with_total("pcl5", 20, 4, total), options=ScoringOptions(pcl5_cut_point=configured)
+    )
     assert result.total == total
     assert result.cut_point is not None
     assert result.cut_point.value == value
@@ -128,7 +120,7 @@ def test_cut_points_outside_31_to_33_are_refused(superseded):
 def test_no_severity_band_is_ever_given(total):
     # "There are currently no empirically derived severity ranges for the PCL-5."
     assert PCL5.bands == ()
-    assert score(PCL5, with_total(total)).band is None
+    assert score(PCL5, with_total("pcl5", 20, 4, total)).band is None
 
 
 def test_a_missing_item_refuses_the_total_and_names_it():

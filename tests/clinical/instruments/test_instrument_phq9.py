@@ -11,7 +11,7 @@ counted. Item 9 above 0 is clinically significant whatever the total (calcipedia
 from __future__ import annotations
 
 import pytest
-from instrument_answers import answers
+from instrument_answers import answers, with_total
 
 from mendwell.clinical.instruments import get_instrument, score
 
@@ -20,15 +20,6 @@ PHQ9 = get_instrument("phq9")
 
 def phq9(**items: int | None) -> dict:
     return answers("phq9", 9, 0, **items)
-
-
-def with_total(total: int) -> dict:
-    given = phq9()
-    for n in range(1, 10):
-        take = min(3, total)
-        given[f"phq9_{n:02d}"] = take
-        total -= take
-    return given
 
 
 BAND_CASES = [
@@ -47,7 +38,7 @@ BAND_CASES = [
 
 @pytest.mark.parametrize(("total", "band"), BAND_CASES)
 def test_band_boundaries(total, band):
-    result = score(PHQ9, with_total(total))
+    result = score(PHQ9, with_total("phq9", 9, 3, total))
     assert result.total == total
     assert result.band is not None
     assert result.band.label == band
@@ -55,7 +46,7 @@ def test_band_boundaries(total, band):
 
 @pytest.mark.parametrize(("total", "positive"), [(9, False), (10, True)])
 def test_major_depression_cut_point_at_10(total, positive):
-    cut = score(PHQ9, with_total(total)).cut_point
+    cut = score(PHQ9, with_total("phq9", 9, 3, total)).cut_point
     assert cut is not None
     assert cut.value == 10
     assert cut.positive is positive

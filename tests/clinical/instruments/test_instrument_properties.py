@@ -99,6 +99,27 @@ def test_scoring_is_deterministic_and_json_round_trips(case):
     assert type(first).model_validate_json(first.model_dump_json()) == first
 
 
+RISK = ("none", "low", "moderate", "high")
+CSSRS = next(i for i in SHIPPED if i.id == "cssrs-screener")
+
+
+@FAST
+@given(complete_answers([CSSRS]), st.data())
+def test_a_new_yes_on_the_cssrs_never_lowers_the_risk(case, data):
+    _, answers = case
+    noes = [item_id for item_id, value in answers.items() if value == 0]
+    if not noes:
+        return
+    flipped = data.draw(st.sampled_from(noes))
+    after = {**answers, flipped: 1}
+    for item in CSSRS.items:  # questions the new yes opens are answered no
+        if item.asked_if and item.asked_if.item == flipped:
+            after[item.id] = 0
+    before_risk = score(CSSRS, answers).algorithms["risk"]
+    after_risk = score(CSSRS, after).algorithms["risk"]
+    assert RISK.index(after_risk) >= RISK.index(before_risk)
+
+
 LEVELS = st.integers(min_value=0, max_value=4)
 
 

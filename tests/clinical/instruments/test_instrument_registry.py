@@ -25,10 +25,18 @@ from mendwell.knowledge.registry import DOMAIN_MODULES, check_all, kinds
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "docs" / "examples" / "site-bdi-ii-shell.yaml"
 
-# The text policy per instrument (reference §0): full text where the licence allows it.
+# The text policy per instrument (reference instruments.md §0): text only where the licence
+# allows it; CAPS-5 and the C-SSRS ship as data-collection shells.
 TEXT_POLICY = {
     "pcl5": "full",
     "phq9": "full",
+    "phq2": "full",
+    "gad7": "full",
+    "who5": "full",
+    "audit-c": "full",
+    "caps5-past-month": "ids_only",
+    "caps5-past-week": "ids_only",
+    "cssrs-screener": "ids_only",
 }
 
 
@@ -41,6 +49,10 @@ def test_instruments_are_a_registered_knowledge_kind_that_validates_cleanly():
     assert "instruments" in {k.name for k in kinds()}
     report = check_all()
     assert report.ok, report.problems
+
+
+def test_the_shipped_instruments_are_the_contracted_ids():
+    assert {i.id for i in list_instruments()} == set(TEXT_POLICY)
 
 
 @pytest.mark.parametrize("path", shipped_files(), ids=lambda p: p.stem)

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import pytest
-from instrument_answers import answers
+from instrument_answers import answers, with_total
 
 from mendwell.clinical.instruments import (
     ScoringOptionError,
@@ -26,14 +26,6 @@ GAD7 = get_instrument("gad7")
 PHQ2 = get_instrument("phq2")
 WHO5 = get_instrument("who5")
 AUDITC = get_instrument("audit-c")
-
-
-def filled(prefix: str, count: int, top: int, total: int) -> dict:
-    given = answers(prefix, count, 0)
-    for n in range(1, count + 1):
-        given[f"{prefix}_{n:02d}"] = min(top, total)
-        total -= given[f"{prefix}_{n:02d}"]
-    return given
 
 
 @pytest.mark.parametrize(
@@ -50,7 +42,7 @@ def filled(prefix: str, count: int, top: int, total: int) -> dict:
     ],
 )
 def test_gad7_bands(total, band):
-    result = score(GAD7, filled("gad7", 7, 3, total))
+    result = score(GAD7, with_total("gad7", 7, 3, total))
     assert result.total == total
     assert result.band is not None
     assert result.band.label == band
@@ -58,7 +50,7 @@ def test_gad7_bands(total, band):
 
 @pytest.mark.parametrize(("total", "positive"), [(9, False), (10, True)])
 def test_gad7_cut_point(total, positive):
-    cut = score(GAD7, filled("gad7", 7, 3, total)).cut_point
+    cut = score(GAD7, with_total("gad7", 7, 3, total)).cut_point
     assert cut is not None
     assert cut.positive is positive
 
@@ -98,7 +90,7 @@ def test_an_unknown_cut_point_id_is_refused():
     [(12, 48, True), (13, 52, False), (25, 100, False), (0, 0, True)],
 )
 def test_who5_percentage_score_and_poor_well_being(raw, percentage, poor):
-    result = score(WHO5, filled("who5", 5, 5, raw))
+    result = score(WHO5, with_total("who5", 5, 5, raw))
     assert result.raw_total == raw
     assert result.total == percentage
     assert result.cut_point is not None
@@ -116,7 +108,9 @@ def test_who5_any_item_at_0_or_1_is_flagged_whatever_the_total():
 @pytest.mark.parametrize(("raw", "likely"), [(7, True), (8, False)])
 def test_who5_likely_depression_cut_point_is_available_and_marked_unconfirmed(raw, likely):
     result = score(
-        WHO5, filled("who5", 5, 5, raw), options=ScoringOptions(cut_point_id="likely-depression")
+        WHO5,
+        with_total("who5", 5, 5, raw),
+        options=ScoringOptions(cut_point_id="likely-depression"),
     )
     assert result.cut_point is not None
     assert result.cut_point.value == 28

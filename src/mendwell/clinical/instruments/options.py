@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+# Options a cut-point may name as its override (each an int | None field below).
+CUT_POINT_OPTIONS = ("pcl5_cut_point",)
+
 
 class ScoringOptions(BaseModel):
     """Choices that change how a result is interpreted, never how answers are summed.

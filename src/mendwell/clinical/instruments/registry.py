@@ -16,11 +16,14 @@ import yaml
 from pydantic import ValidationError
 
 from mendwell.clinical.instruments.schema import Instrument
+from mendwell.clinical.validation import problems_from
 from mendwell.knowledge.registry import KnowledgeKind, knowledge_kind
 from mendwell.knowledge.sources import KNOWLEDGE_DIR, KnowledgeFileError, read_yaml
 
 INSTRUMENT_DIR = KNOWLEDGE_DIR / "instruments"
-_FIELD_PREFIX = re.compile(r"^([a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_]+)*): (.*)$", re.S)
+_PATH = r"[a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_]+)*"
+_FIELD_PREFIX = re.compile(rf"^{_PATH}: ", re.S)
+_NESTED = re.compile(rf"^({_PATH}): ({_PATH}): (.*)$", re.S)
 
 
 class UnknownInstrument(KeyError):
@@ -38,20 +41,20 @@ class UnknownInstrument(KeyError):
 
 
 def instrument_problems(exc: ValidationError) -> list[str]:
-    """One line per problem, each starting with the full path of its field."""
-    lines: list[str] = []
-    for err in exc.errors():
-        loc = ".".join(str(part) for part in err["loc"])
-        message = str(err["msg"]).removeprefix("Value error, ")
-        for line in message.splitlines():
-            # A nested validator's message may start with its own field ('options: ...').
-            match = _FIELD_PREFIX.match(line)
-            if loc and match:
-                lines.append(f"{loc}.{match.group(1)}: {match.group(2)}")
-            elif loc:
-                lines.append(f"{loc}: {line}")
-            else:
-                lines.append(line if match else f"(file): {line}")
+    """One line per problem, each starting with the full path of its field.
+
+    A nested validator's message may start with its own field ('items.3: options: ...'); the two
+    paths are joined ('items.3.options: ...'). A file-level message without a field gets '(file)'.
+    """
+    lines = []
+    for line in problems_from(exc):
+        nested = _NESTED.match(line)
+        if nested:
+            lines.append(f"{nested.group(1)}.{nested.group(2)}: {nested.group(3)}")
+        elif _FIELD_PREFIX.match(line):
+            lines.append(line)
+        else:
+            lines.append(f"(file): {line}")
     return lines
 
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from mendwell.clinical.instruments.algorithms import ALGORITHMS
-from mendwell.clinical.instruments.options import ScoringOptions
+from mendwell.clinical.instruments.options import CUT_POINT_OPTIONS
 from mendwell.knowledge.sources import KnowledgeModel, Source, Sourced
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
@@ -196,9 +196,9 @@ class CutPoint(Sourced):
                 raise ValueError(
                     f"configurable_range: {low}–{high} does not contain the value {self.value}"
                 )
-        if self.option is not None and self.option not in ScoringOptions.model_fields:
-            known = ", ".join(sorted(ScoringOptions.model_fields))
-            raise ValueError(f"option: {self.option!r} is not a scoring option ({known})")
+        if self.option is not None and self.option not in CUT_POINT_OPTIONS:
+            known = ", ".join(CUT_POINT_OPTIONS)
+            raise ValueError(f"option: {self.option!r} is not a cut-point option ({known})")
         return self
 
 

@@ -364,7 +364,7 @@ def _safety_flags(
             value = values.get(rule.item)
             raised = value is not None and rule.at_least is not None and value >= rule.at_least
         else:
-            raised = rule.output in outputs and outputs[rule.output] == rule.equals
+            raised = rule.output is not None and outputs.get(rule.output) == rule.equals
         if raised:
             flags.append(
                 SafetyFlag(
