@@ -160,6 +160,6 @@ class InstrumentSummary(BaseModel):
     respondent: str
     recall_period: str
     item_count: int
-    total_range: tuple[int, int]
+    total_range: tuple[int, int] | None
     licence_status: str
     custom: bool
