@@ -56,6 +56,16 @@ def events(database, **where: Any) -> list[AuditEvent]:  # type: ignore[no-untyp
         return list(db.scalars(query))
 
 
+def entered(api, client_id: int, instrument_id: str, given: dict, kind: str = "measures") -> dict:  # type: ignore[no-untyped-def, type-arg]
+    """Enter a measure over the API (``kind`` "ratings" for an independent rater's entry)."""
+    response = api.post(
+        f"/api/v1/clients/{client_id}/{kind}",
+        json={"instrument_id": instrument_id, "answers": given},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
 def prefixed(instrument_id: str, given: dict[str, Any]) -> dict[str, Any]:
     """Answers as the self-report form names its fields (``<instrument>.<item>``)."""
     return {f"{instrument_id}.{k}": v for k, v in given.items()}

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from mendwell.clinical.instruments import get_instrument
 from mendwell.queries.measures import recompute
 from mendwell.store.models import MeasureSubmission
-from support.measures import count, events, pcl5, phq9, rows
+from support.measures import count, entered, events, pcl5, phq9, rows
 from support.tokens import issue_token
 from support.web import Browser, api_client
 from support.world import TEST_START
@@ -236,14 +236,7 @@ def test_a_correction_that_changes_nothing_is_refused(app, database, world) -> N
 
 def test_others_cannot_correct(app, database, world) -> None:  # type: ignore[no-untyped-def]
     client_id = world.clients["alice"]
-    sub = (
-        _api(app, database, world, "alice")
-        .post(
-            f"/api/v1/clients/{client_id}/measures",
-            json={"instrument_id": "pcl5", "answers": pcl5(1)},
-        )
-        .json()
-    )
+    sub = entered(_api(app, database, world, "alice"), client_id, "pcl5", pcl5(1))
     for username, status in (("admin", 403), ("rita", 403), ("carol", 404)):
         response = _api(app, database, world, username).post(
             f"/api/v1/clients/{client_id}/measures/{sub['id']}/corrections",
@@ -297,10 +290,7 @@ def test_an_unavailable_instrument_version_is_reported_not_guessed(app, database
 
 
 def test_submissions_cannot_be_changed_or_deleted_in_the_database(app, database, world) -> None:  # type: ignore[no-untyped-def]
-    _api(app, database, world, "alice").post(
-        f"/api/v1/clients/{world.clients['alice']}/measures",
-        json={"instrument_id": "pcl5", "answers": pcl5(1)},
-    )
+    entered(_api(app, database, world, "alice"), world.clients["alice"], "pcl5", pcl5(1))
     for statement in (
         "UPDATE measure_submission SET total = 0",
         "DELETE FROM measure_submission",
@@ -312,14 +302,7 @@ def test_submissions_cannot_be_changed_or_deleted_in_the_database(app, database,
 
 
 def test_viewing_a_submission_is_audited(app, database, world) -> None:  # type: ignore[no-untyped-def]
-    sub = (
-        _api(app, database, world, "alice")
-        .post(
-            f"/api/v1/clients/{world.clients['alice']}/measures",
-            json={"instrument_id": "pcl5", "answers": pcl5(1)},
-        )
-        .json()
-    )
+    sub = entered(_api(app, database, world, "alice"), world.clients["alice"], "pcl5", pcl5(1))
     admin = Browser(app)
     admin.login("admin")
     assert admin.get(f"/clients/{world.clients['alice']}/measures/{sub['id']}").status_code == 200
@@ -337,10 +320,7 @@ def _caps5(severity: int = 2) -> dict:  # type: ignore[type-arg]
 
 def test_a_rater_rates_caps5_and_sees_only_her_own_rating(app, database, world) -> None:  # type: ignore[no-untyped-def]
     client_id = world.clients["alice"]
-    _api(app, database, world, "alice").post(
-        f"/api/v1/clients/{client_id}/measures",
-        json={"instrument_id": "phq9", "answers": phq9(3)},
-    )
+    entered(_api(app, database, world, "alice"), client_id, "phq9", phq9(3))
     rita = Browser(app)
     rita.login("rita")
     form = rita.get(f"/clients/{client_id}/ratings/new?instrument_id=caps5-past-month")
@@ -379,13 +359,8 @@ def test_a_rater_rates_caps5_and_sees_only_her_own_rating(app, database, world) 
 
 def test_a_rater_cannot_correct_someone_elses_rating(app, database, world) -> None:  # type: ignore[no-untyped-def]
     client_id = world.clients["alice"]
-    by_mara = (
-        _api(app, database, world, "mara")
-        .post(
-            f"/api/v1/clients/{client_id}/ratings",
-            json={"instrument_id": "caps5-past-month", "answers": _caps5(1)},
-        )
-        .json()
+    by_mara = entered(
+        _api(app, database, world, "mara"), client_id, "caps5-past-month", _caps5(1), kind="ratings"
     )
     rita = Browser(app)
     rita.login("rita")

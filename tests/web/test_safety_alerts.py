@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from mendwell.store.models import SafetyAlert
-from support.measures import count, events, phq9, rows
+from support.measures import count, entered, events, phq9, rows
 from support.tokens import issue_token
 from support.web import Browser, api_client
 
@@ -18,12 +18,8 @@ def _api(app, database, world, username: str):  # type: ignore[no-untyped-def]
 
 
 def _enter_phq9(app, database, world, item9: int, username: str = "alice") -> dict:  # type: ignore[no-untyped-def, type-arg]
-    response = _api(app, database, world, username).post(
-        f"/api/v1/clients/{world.clients['alice']}/measures",
-        json={"instrument_id": "phq9", "answers": phq9(1, item9=item9)},
-    )
-    assert response.status_code == 201
-    return response.json()
+    api = _api(app, database, world, username)
+    return entered(api, world.clients["alice"], "phq9", phq9(1, item9=item9))
 
 
 def _dashboard_count(app, username: str) -> int | None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -39,7 +40,7 @@ from mendwell.clinical.instruments import (
 from mendwell.permissions import Permission
 from mendwell.queries import measures as q
 from mendwell.queries.scope import get_visible_client
-from mendwell.schemas.measures import AlertAcknowledge, Correction, MeasureEntry
+from mendwell.schemas.measures import AlertAcknowledge, Correction, LinkCreate, MeasureEntry
 from mendwell.security.tokens import new_token, token_hash
 from mendwell.settings import get_settings
 from mendwell.store.models import (
@@ -142,21 +143,75 @@ def snapshot(sub: MeasureSubmission) -> dict[str, Any]:
     }
 
 
+def _record(
+    ctx: ActionContext,
+    action: str,
+    entity_type: str,
+    row: MeasureSubmission | SafetyAlert | SelfReportLink,
+    **fields: Any,
+) -> None:
+    """Audit an event about one of a client's measure records."""
+    audit.record(
+        ctx,
+        action=action,
+        entity_type=entity_type,
+        entity_id=row.id,
+        site_id=row.site_id,
+        client_id=row.client_id,
+        **fields,
+    )
+
+
 def _site(ctx: ActionContext, site_id: int) -> Site:
     site = ctx.db.get(Site, site_id)
     assert site is not None
     return site
 
 
+@dataclass(frozen=True)
+class Scored:
+    """Checked answers (every item, None when blank), their score and the options used."""
+
+    answers: dict[str, int | None]
+    result: ScoreResult
+    options: ScoringOptions
+
+
+def _scored(
+    client: Client, instrument: Instrument, answers: Answers, loc: tuple[str, ...] = ("answers",)
+) -> Scored:
+    options = scoring_options_for(client)
+    checked, result = check_answers(instrument, answers, options, loc)
+    return Scored(checked, result, options)
+
+
+def _clinician_entry(
+    ctx: ActionContext,
+    client: Client,
+    instrument: Instrument,
+    answers: Answers,
+    administered_on: date | None,
+) -> tuple[date, Scored]:
+    """The date of a clinician's entry (today at the site unless given; never later) and its
+    checked, scored answers."""
+    today = q.site_today(_site(ctx, client.site_id), ctx.now)
+    administered_on = administered_on or today
+    if administered_on > today:
+        raise InvalidInput.single("administered_on", "cannot be in the future")
+    return administered_on, _scored(client, instrument, answers)
+
+
 def _new_submission(
     ctx: ActionContext,
     client: Client,
     resolved: q.ResolvedInstrument,
-    answers: dict[str, int | None],
-    result: ScoreResult,
-    options: ScoringOptions,
+    scored: Scored,
     **fields: Any,
 ) -> MeasureSubmission:
+    """Store a submission; entered by the acting clinician unless ``fields`` say otherwise."""
+    fields.setdefault("entered_via", ENTERED_BY_CLINICIAN)
+    fields.setdefault("entered_by_id", ctx.actor.user_id)
+    result = scored.result
     instrument = resolved.instrument
     sub = MeasureSubmission(
         site_id=client.site_id,
@@ -164,8 +219,8 @@ def _new_submission(
         instrument_id=instrument.id,
         instrument_version=instrument.version,
         custom_instrument_id=resolved.custom_id,
-        answers=answers,
-        scoring_options=options.model_dump(mode="json"),
+        answers=scored.answers,
+        scoring_options=scored.options.model_dump(mode="json"),
         score=result.model_dump(mode="json"),
         total=result.total if result.scored else None,
         recorded_at=ctx.now,
@@ -207,13 +262,11 @@ def _raise_alerts(
 
 def _audit_alerts(ctx: ActionContext, alerts: list[SafetyAlert]) -> None:
     for alert in alerts:
-        audit.record(
+        _record(
             ctx,
-            action="raise",
-            entity_type=ALERT_ENTITY,
-            entity_id=alert.id,
-            site_id=alert.site_id,
-            client_id=alert.client_id,
+            "raise",
+            ALERT_ENTITY,
+            alert,
             changes=audit.diff(
                 None,
                 {
@@ -251,35 +304,26 @@ def enter_measure(
         raise InvalidInput.single("instrument_id", "is not an instrument here") from None
     instrument = resolved.instrument
     _require_entry(ctx, client.site_id, instrument, as_rater)
-    today = q.site_today(_site(ctx, client.site_id), ctx.now)
-    administered_on = data.administered_on or today
-    if administered_on > today:
-        raise InvalidInput.single("administered_on", "cannot be in the future")
-    options = scoring_options_for(client)
-    answers, result = check_answers(instrument, data.answers, options)
+    administered_on, scored = _clinician_entry(
+        ctx, client, instrument, data.answers, data.administered_on
+    )
     clinician_rated = instrument.respondent == "clinician"
     with writes_allowed(ctx.db):
         sub = _new_submission(
             ctx,
             client,
             resolved,
-            answers,
-            result,
-            options,
+            scored,
             administered_on=administered_on,
-            entered_via=ENTERED_BY_CLINICIAN,
-            entered_by_id=ctx.actor.user_id,
             rater_id=ctx.actor.user_id if clinician_rated else None,
             independent_rater=as_rater,
         )
-        alerts = _raise_alerts(ctx, sub, result)
-    audit.record(
+        alerts = _raise_alerts(ctx, sub, scored.result)
+    _record(
         ctx,
-        action="create",
-        entity_type=ENTITY,
-        entity_id=sub.id,
-        site_id=sub.site_id,
-        client_id=sub.client_id,
+        "create",
+        ENTITY,
+        sub,
         changes=audit.diff(None, snapshot(sub)),
         detail={"independent_rater": True} if as_rater else None,
     )
@@ -328,14 +372,14 @@ def correct_submission(
     except NotFound:
         # The version that scored the original is gone: score the correction with today's.
         resolved = q.resolve_instrument(ctx.db, client.organisation_id, latest.instrument_id)
-    instrument = resolved.instrument
-    today = q.site_today(_site(ctx, client.site_id), ctx.now)
-    administered_on = data.administered_on or latest.administered_on
-    if administered_on > today:
-        raise InvalidInput.single("administered_on", "cannot be in the future")
-    options = scoring_options_for(client)
-    answers, result = check_answers(instrument, data.answers, options)
-    if answers == latest.answers and administered_on == latest.administered_on:
+    administered_on, scored = _clinician_entry(
+        ctx,
+        client,
+        resolved.instrument,
+        data.answers,
+        data.administered_on or latest.administered_on,
+    )
+    if scored.answers == latest.answers and administered_on == latest.administered_on:
         raise InvalidInput.single("answers", "are the same as the current version")
     raised_before = {
         a.flag_code
@@ -349,13 +393,8 @@ def correct_submission(
                 ctx,
                 client,
                 resolved,
-                answers,
-                result,
-                options,
+                scored,
                 administered_on=administered_on,
-                entered_via=ENTERED_BY_CLINICIAN,
-                entered_by_id=ctx.actor.user_id,
-                link_id=None,
                 rater_id=latest.rater_id,
                 independent_rater=latest.independent_rater,
                 version_number=latest.version_number + 1,
@@ -363,7 +402,7 @@ def correct_submission(
                 corrects_id=latest.id,
                 correction_reason=data.reason,
             )
-            alerts = _raise_alerts(ctx, sub, result, raised_before)
+            alerts = _raise_alerts(ctx, sub, scored.result, raised_before)
     except IntegrityError:
         # Someone corrected the same version at the same moment.
         ctx.db.rollback()
@@ -375,13 +414,11 @@ def correct_submission(
         ) from None
     changes = audit.diff(snapshot(latest), snapshot(sub))
     changes["version_number"] = [latest.version_number, sub.version_number]
-    audit.record(
+    _record(
         ctx,
-        action="correct",
-        entity_type=ENTITY,
-        entity_id=sub.id,
-        site_id=sub.site_id,
-        client_id=sub.client_id,
+        "correct",
+        ENTITY,
+        sub,
         changes=changes,
         reason=data.reason,
         detail={"corrects": latest.id, "original": latest.chain_id},
@@ -428,13 +465,11 @@ def acknowledge_alert(
         raise Conflict(
             ALERT_ENTITY, alert_id, expected_version=alert.version, current_version=alert.version
         ) from None
-    audit.record(
+    _record(
         ctx,
-        action="acknowledge",
-        entity_type=ALERT_ENTITY,
-        entity_id=alert.id,
-        site_id=alert.site_id,
-        client_id=alert.client_id,
+        "acknowledge",
+        ALERT_ENTITY,
+        alert,
         changes={
             "acknowledged_at": [None, audit.jsonable(ctx.now)],
             "acknowledgement_note": [None, data.note],
@@ -505,13 +540,11 @@ def create_link(
             saved_answers={},
         )
         ctx.db.add(link)
-    audit.record(
+    _record(
         ctx,
-        action="create",
-        entity_type=LINK_ENTITY,
-        entity_id=link.id,
-        site_id=link.site_id,
-        client_id=link.client_id,
+        "create",
+        LINK_ENTITY,
+        link,
         changes=audit.diff(
             None,
             {
@@ -525,6 +558,20 @@ def create_link(
     return base + link_path(token), link
 
 
+def create_link_from(
+    ctx: ActionContext, client_id: int, data: LinkCreate, *, base_url: str | None = None
+) -> tuple[str, SelfReportLink]:
+    """:func:`create_link` with the fields of the link form (or API body)."""
+    return create_link(
+        ctx,
+        client_id,
+        data.instrument_ids,
+        expires_in=timedelta(days=data.expires_in_days),
+        first_name=data.first_name,
+        base_url=base_url,
+    )
+
+
 def revoke_link(ctx: ActionContext, client_id: int, link_id: int) -> SelfReportLink:
     client = get_visible_client(ctx.db, ctx.actor, client_id)
     ctx.require(Permission.MEASURE_ENTER, client.site_id)
@@ -535,13 +582,11 @@ def revoke_link(ctx: ActionContext, client_id: int, link_id: int) -> SelfReportL
     with writes_allowed(ctx.db):
         link.revoked_at = ctx.now
         link.revoked_by_id = ctx.actor.user_id
-    audit.record(
+    _record(
         ctx,
-        action="revoke",
-        entity_type=LINK_ENTITY,
-        entity_id=link.id,
-        site_id=link.site_id,
-        client_id=link.client_id,
+        "revoke",
+        LINK_ENTITY,
+        link,
         changes={"revoked_at": [None, audit.jsonable(ctx.now)]},
     )
     return link
@@ -586,13 +631,11 @@ def save_link_answers(
     with writes_allowed(ctx.db):
         link.saved_answers = merged
         link.saved_at = ctx.now
-    audit.record(
+    _record(
         ctx,
-        action="self_report_save",
-        entity_type=LINK_ENTITY,
-        entity_id=link.id,
-        site_id=link.site_id,
-        client_id=link.client_id,
+        "self_report_save",
+        LINK_ENTITY,
+        link,
         detail={
             "answered": sum(v is not None for a in merged.values() for v in a.values()),
         },
@@ -625,14 +668,8 @@ def submit_link(
             raise InvalidInput(problems)
     client = ctx.db.get(Client, link.client_id)
     assert client is not None
-    options = scoring_options_for(client)
     results = [
-        (
-            r,
-            score_or_invalid(
-                r.instrument, merged[r.instrument.id], options, loc=(r.instrument.id,)
-            ),
-        )
+        (r, _scored(client, r.instrument, merged[r.instrument.id], loc=(r.instrument.id,)))
         for r in resolved_all
     ]
     today = q.site_today(_site(ctx, link.site_id), ctx.now)
@@ -642,42 +679,36 @@ def submit_link(
             link.submitted_at = ctx.now
             ctx.db.flush()
             subs, alerts = [], []
-            for resolved, result in results:
+            for resolved, scored in results:
                 sub = _new_submission(
                     ctx,
                     client,
                     resolved,
-                    merged[resolved.instrument.id],
-                    result,
-                    options,
+                    scored,
                     administered_on=today,
                     entered_via=ENTERED_VIA_LINK,
                     entered_by_id=None,
                     link_id=link.id,
                 )
                 subs.append(sub)
-                alerts.extend(_raise_alerts(ctx, sub, result))
+                alerts.extend(_raise_alerts(ctx, sub, scored.result))
     except StaleDataError:
         ctx.db.rollback()
         raise Refused("This link can no longer be used.") from None
     for sub in subs:
-        audit.record(
+        _record(
             ctx,
-            action="self_report",
-            entity_type=ENTITY,
-            entity_id=sub.id,
-            site_id=sub.site_id,
-            client_id=sub.client_id,
+            "self_report",
+            ENTITY,
+            sub,
             changes=audit.diff(None, snapshot(sub)),
             detail={"link_id": link.id},
         )
-    audit.record(
+    _record(
         ctx,
-        action="submit",
-        entity_type=LINK_ENTITY,
-        entity_id=link.id,
-        site_id=link.site_id,
-        client_id=link.client_id,
+        "submit",
+        LINK_ENTITY,
+        link,
         changes={"submitted_at": [None, audit.jsonable(ctx.now)]},
     )
     _audit_alerts(ctx, alerts)

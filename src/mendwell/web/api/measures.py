@@ -3,7 +3,6 @@ corrections, safety alerts and self-report links."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
@@ -245,12 +244,7 @@ def create_link(
     """Create a private self-report link; its address is in `url`, in this answer only."""
     ctx = action_context(request, db, principal)
     data = parse(LinkCreate, payload)
-    url, link = actions.create_link(
-        ctx,
-        client_id,
-        data.instrument_ids,
-        expires_in=timedelta(days=data.expires_in_days),
-        first_name=data.first_name,
-        base_url=request.app.state.settings.base_url,
+    url, link = actions.create_link_from(
+        ctx, client_id, data, base_url=request.app.state.settings.base_url
     )
     return link_out(link, ctx.now, url)

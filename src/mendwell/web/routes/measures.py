@@ -3,7 +3,7 @@ alerts, the client-page and dashboard panels, and the licensed-instrument admin 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -522,13 +522,8 @@ async def create_link(request: Request, db: Db, principal: Enterer, client_id: i
     ctx = action_context(request, db, principal)
     try:
         data = parse(LinkCreate, values)
-        url, link = actions.create_link(
-            ctx,
-            client_id,
-            data.instrument_ids,
-            expires_in=timedelta(days=data.expires_in_days),
-            first_name=data.first_name,
-            base_url=request.app.state.settings.base_url,
+        url, link = actions.create_link_from(
+            ctx, client_id, data, base_url=request.app.state.settings.base_url
         )
     except InvalidInput as exc:
         db.rollback()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -132,20 +133,13 @@ async def post(request: Request, db: Db, principal: MaybeUser, token: str) -> Re
         given, bad = answers_from_form(form, instrument, _prefix(instrument))
         answers[instrument.id] = given
         problems.extend(FieldError((instrument.id, e.loc[-1]), e.msg) for e in bad)
+    show = partial(_form, request, db, link, token, instruments, answers=answers)
     sent = form.get(FORM_TOKEN_FIELD)
     if not isinstance(sent, str) or not tokens_equal(
         sent, form_token(request.app.state.audit_key, link)
     ):
-        return _form(
-            request,
-            db,
-            link,
-            token,
-            instruments,
-            answers=answers,
-            notice="This form could not be accepted. Please press the button again.",
-            status_code=403,
-        )
+        notice = "This form could not be accepted. Please press the button again."
+        return show(notice=notice, status_code=403)
     action = form.get("action")
     try:
         if problems:
@@ -156,17 +150,8 @@ async def post(request: Request, db: Db, principal: MaybeUser, token: str) -> Re
         actions.submit_link(ctx, link, answers, allow_missing=action == "submit_anyway")
     except InvalidInput as exc:
         db.rollback()
-        return _form(
-            request,
-            db,
-            link,
-            token,
-            instruments,
-            answers=answers,
-            errors=messages(exc.errors),
-            only_missing=all(e.type == "missing" for e in exc.errors),
-            status_code=422,
-        )
+        only_missing = all(e.type == "missing" for e in exc.errors)
+        return show(errors=messages(exc.errors), only_missing=only_missing, status_code=422)
     except Refused:
         db.rollback()
         return _closed(request)
