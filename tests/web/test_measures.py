@@ -371,3 +371,32 @@ def test_a_rater_cannot_correct_someone_elses_rating(app, database, world) -> No
     )
     assert response.status_code == 404
     assert count(database, MeasureSubmission) == 1
+
+
+def test_every_measures_form_carries_the_session_csrf_token(app, database, world) -> None:  # type: ignore[no-untyped-def]
+    from web.test_forms_carry_csrf import FORM
+
+    client_id = world.clients["alice"]
+    api = _api(app, database, world, "alice")
+    sub = entered(api, client_id, "phq9", phq9(1, item9=1))
+    alert = api.get(f"/api/v1/clients/{client_id}/alerts").json()[0]
+    pages = {
+        "alice": [
+            f"/clients/{client_id}",
+            f"/clients/{client_id}/measures/new?instrument_id=caps5-past-month",
+            f"/clients/{client_id}/measures/{sub['id']}",
+            f"/clients/{client_id}/alerts/{alert['id']}",
+        ],
+        "admin": ["/admin/instruments"],
+        "rita": [f"/clients/{client_id}/ratings/new?instrument_id=caps5-past-month"],
+    }
+    checked = 0
+    for username, paths in pages.items():
+        browser = Browser(app)
+        browser.login(username)
+        for path in paths:
+            html = browser.get(path).text
+            for form in FORM.findall(html):
+                assert f'name="csrf_token" value="{browser.csrf}"' in form, (username, path)
+                checked += 1
+    assert checked >= 8

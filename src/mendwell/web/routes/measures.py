@@ -163,9 +163,11 @@ def _ratings_panel(req: PanelRequest) -> dict[str, Any] | None:
         for s in q.client_submissions(req.db, client.id)
         if s.entered_by_id == req.actor.user_id and s.independent_rater
     ]
+    catalogue = _catalogue(req.db, client)
     return {
         "client": client,
-        "rated": [r.instrument for r in _catalogue(req.db, client) if _clinician_rated(r)],
+        "rated": [r.instrument for r in catalogue if _clinician_rated(r)],
+        "titles": {r.instrument.id: r.instrument.short_title for r in catalogue},
         "mine": mine,
     }
 
