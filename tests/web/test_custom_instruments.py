@@ -121,3 +121,24 @@ def test_only_knowledge_managers_add_instruments(app, database, world) -> None: 
         assert browser.get("/admin/instruments").status_code == 403, username
         assert _upload(browser, FIXTURE).status_code == 403, username
     assert count(database, CustomInstrument) == 0
+
+
+def test_a_link_to_a_retired_instrument_gets_the_plain_page(app, database, world) -> None:  # type: ignore[no-untyped-def]
+    from support.web import BASE_URL, TestClient
+
+    admin = _admin(app)
+    _upload(admin, FIXTURE)
+    alice = api_client(app, issue_token(database, world.users["alice"]))
+    link = alice.post(
+        f"/api/v1/clients/{world.clients['alice']}/self-report-links",
+        json={"instrument_ids": ["wellbeing-check"]},
+    ).json()
+    phone = TestClient(app, base_url=BASE_URL, follow_redirects=False)
+    path = link["url"].split("8000", 1)[1]
+    assert "I felt calm." in phone.get(path).text
+    (row,) = rows(database, CustomInstrument)
+    admin.post(f"/admin/instruments/{row.id}/active", {"active": "0"})
+    closed = phone.get(path)
+    assert closed.status_code == 404
+    assert closed.text == phone.get("/r/not-a-token").text
+    assert phone.post(path, data={"action": "submit"}).status_code == 404

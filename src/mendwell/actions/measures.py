@@ -598,7 +598,13 @@ LinkAnswers = Mapping[str, Answers]
 def _link_instruments(ctx: ActionContext, link: SelfReportLink) -> list[q.ResolvedInstrument]:
     client = ctx.db.get(Client, link.client_id)
     assert client is not None
-    return [q.resolve_instrument(ctx.db, client.organisation_id, i) for i in link.instrument_ids]
+    try:
+        return [
+            q.resolve_instrument(ctx.db, client.organisation_id, i) for i in link.instrument_ids
+        ]
+    except NotFound:
+        # An instrument of the battery was retired since the link was sent.
+        raise Refused("This link can no longer be used.") from None
 
 
 def link_instruments(ctx: ActionContext, link: SelfReportLink) -> list[Instrument]:

@@ -103,6 +103,10 @@ def fill(request: Request, db: Db, principal: MaybeUser, token: str) -> Response
     link = q.open_link(db, token, ctx.now)
     if link is None:
         return _closed(request)
+    try:
+        instruments = actions.link_instruments(ctx, link)
+    except Refused:
+        return _closed(request)
     notice = (
         "Your answers are saved. You can close this page and come back to the same link to finish."
         if request.query_params.get("saved") == "1"
@@ -113,7 +117,7 @@ def fill(request: Request, db: Db, principal: MaybeUser, token: str) -> Response
         db,
         link,
         token,
-        actions.link_instruments(ctx, link),
+        instruments,
         answers=dict(link.saved_answers),
         notice=notice,
     )
@@ -126,7 +130,10 @@ async def post(request: Request, db: Db, principal: MaybeUser, token: str) -> Re
     if link is None:
         return _closed(request)
     form = await request.form()
-    instruments = actions.link_instruments(ctx, link)
+    try:
+        instruments = actions.link_instruments(ctx, link)
+    except Refused:
+        return _closed(request)
     answers: dict[str, dict[str, int | None]] = {}
     problems: list[FieldError] = []
     for instrument in instruments:
