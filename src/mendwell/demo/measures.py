@@ -31,7 +31,7 @@ PROFILE = {
     "gad7": (12.0, 3.5, 2.0),
     RATED: (42.0, 6.0, 3.0),
 }
-NON_RESPONDER_SHARE = 0.2
+NON_RESPONDER_SHARE = 0.1
 ACK_NOTE = (
     "Phoned the client the same afternoon: passive thoughts, no plan or intent. Safety plan "
     "reviewed; discussed at the team meeting."
