@@ -60,7 +60,9 @@ def append_event(
     """Append one event to the chain."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CHAIN_LOCK})
-    last = db.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()))
+    last = db.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    )
     head = last.first()
     seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
     fields: dict[str, Any] = {

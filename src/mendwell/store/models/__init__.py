@@ -18,6 +18,12 @@ from mendwell.store.models.adverse_events import (
 from mendwell.store.models.audit import AuditEvent
 from mendwell.store.models.clients import Client, ClientAssignment, ClientStatusChange
 from mendwell.store.models.concerns import ConcernNote, ConcernReport
+from mendwell.store.models.measures import (
+    CustomInstrument,
+    MeasureSubmission,
+    SafetyAlert,
+    SelfReportLink,
+)
 from mendwell.store.models.screening import (
     Screening,
     ScreeningSignature,
@@ -37,13 +43,17 @@ __all__ = [
     "ClientStatusChange",
     "ConcernNote",
     "ConcernReport",
+    "CustomInstrument",
     "LoginAttempt",
+    "MeasureSubmission",
     "Organisation",
     "RoleAssignment",
+    "SafetyAlert",
     "Screening",
     "ScreeningSignature",
     "ScreeningVersion",
     "ScreeningWashout",
+    "SelfReportLink",
     "Site",
     "User",
     "UserSession",

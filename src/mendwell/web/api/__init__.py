@@ -1,10 +1,11 @@
 """The JSON API under /api/v1."""
 
-from mendwell.web.api import accounts, adverse_events, audit, clients, screening
+from mendwell.web.api import accounts, adverse_events, audit, clients, measures, screening
 
 ROUTERS = [
     clients.router,
     screening.router,
+    measures.router,
     adverse_events.router,
     accounts.router,
     audit.router,

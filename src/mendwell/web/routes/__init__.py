@@ -9,7 +9,9 @@ from mendwell.web.routes import (
     concerns,
     dashboard,
     health,
+    measures,
     screening,
+    self_report,
 )
 
 ROUTERS = [
@@ -22,4 +24,6 @@ ROUTERS = [
     concerns.router,
     admin.router,
     account.router,
+    measures.router,
+    self_report.router,
 ]
