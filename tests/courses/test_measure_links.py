@@ -1,20 +1,29 @@
-"""Due self-report links: created through the measures seam, copied, emailed over SMTP."""
+"""Due self-report links: made by the measures module for the visit's battery, shown once,
+emailed over SMTP without clinical detail."""
 
 from __future__ import annotations
 
 import re
+import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from mendwell import mail
-from mendwell.actions import measure_links
+from mendwell.actions import clients as client_actions
+from mendwell.cli import app as cli
+from mendwell.schemas.clients import ClientUpdate
+from mendwell.schemas.common import parse
 from mendwell.settings import Settings
+from mendwell.store.models import Client, MeasureLink, SelfReportLink
 from support.courses import TODAY, acting, enrol, events
 from support.web import Browser
+from support.world import AUDIT_KEY, client_payload
 
 
 class RecordingSMTP:
@@ -49,17 +58,15 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> type[RecordingSMTP]:
     return RecordingSMTP
 
 
-@pytest.fixture
-def links(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, list[str]]]:
-    """The measures module's link factory, as seen through the courses' seam."""
-    made: list[tuple[int, list[str]]] = []
+MAIL = {
+    "smtp_host": "mail.clinic.example",
+    "smtp_from": "Site A <no-reply@clinic.example>",
+    "smtp_username": "mendwell",
+}
 
-    def create_link(ctx: object, client_id: int, instrument_ids: list[str]) -> str:
-        made.append((client_id, list(instrument_ids)))
-        return f"https://mendwell.example/r/token-{len(made)}"
 
-    monkeypatch.setattr(measure_links, "link_creator", lambda: create_link)
-    return made
+def _mail_on(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    app.state.settings = settings.model_copy(update={**MAIL, "smtp_password": SecretStr("s3cret")})
 
 
 @pytest.fixture
@@ -70,19 +77,13 @@ def baseline_due(database, world, screenings) -> int:  # type: ignore[no-untyped
     return enrol(database, world.users["alice"], client_id, anchor=TODAY - timedelta(days=24))
 
 
-def _mail_on(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    app.state.settings = settings.model_copy(
-        update={
-            "smtp_host": "mail.clinic.example",
-            "smtp_from": "Site A <no-reply@clinic.example>",
-            "smtp_username": "mendwell",
-            "smtp_password": SecretStr("s3cret"),
-        }
-    )
+def _links(database) -> int:  # type: ignore[no-untyped-def]
+    with database.sessionmaker() as db:
+        return int(db.scalar(select(func.count()).select_from(SelfReportLink)) or 0)
 
 
-def test_a_due_visit_gets_a_link_for_its_self_report_battery_and_it_is_emailed(
-    app, database, world, settings, baseline_due, links, smtp
+def test_a_due_visits_link_covers_its_battery_is_shown_once_and_emailed(
+    app, database, world, settings, baseline_due, smtp
 ) -> None:  # type: ignore[no-untyped-def]
     _mail_on(app, settings)
     alice = Browser(app)
@@ -90,25 +91,25 @@ def test_a_due_visit_gets_a_link_for_its_self_report_battery_and_it_is_emailed(
     path = f"/courses/{baseline_due}/visits/baseline"
     page = alice.get(path).text
     assert "Due at this visit: pcl5, phq9, gad7." in page
-    assert alice.post(f"{path}/link", {}).status_code == 303
-    assert links == [(world.clients["alice"], ["pcl5", "phq9", "gad7"])]
-    page = alice.get(path).text
-    assert 'value="https://mendwell.example/r/token-1"' in page
-    # Asking again reuses the visit's link.
-    alice.post(f"{path}/link", {})
-    assert len(links) == 1
+    assert "Email it to the client now" in page
+    created = alice.post(f"{path}/link", {"email": "1", "greet_by_name": "1"})
+    assert created.status_code == 200
+    url = re.search(r'id="f-link-url" class="copy" readonly value="([^"]+)"', created.text)
+    assert url is not None
+    assert url.group(1).startswith(settings.base_url + "/r/")
+    with database.sessionmaker() as db:
+        link = db.scalar(select(SelfReportLink))
+        assert link is not None
+        assert (link.instrument_ids, link.first_name) == (["pcl5", "phq9", "gad7"], "Avery")
+        row = db.scalar(select(MeasureLink))
+        assert row is not None
+        assert (row.self_report_link_id, row.emailed_at is not None) == (link.id, True)
 
-    link_id = re.search(r'action="/courses/\d+/links/(\d+)/email"', page)
-    assert link_id is not None
-    sent = alice.post(
-        f"/courses/{baseline_due}/links/{link_id.group(1)}/email", {"greet_by_name": "1"}
-    )
-    assert sent.status_code == 303
     [message] = smtp.sent
     assert message["To"] == "rowan@example.org"
     assert message["From"] == "Site A <no-reply@clinic.example>"
     body = message.get_content()
-    assert "https://mendwell.example/r/token-1" in body
+    assert url.group(1) in body
     assert body.startswith("Hello Avery,")
     # Nothing beyond the first name: no surname, protocol, substance or clinical detail.
     for secret in ("Example", "MDMA", "mdma", "PTSD", "baseline", "pcl5"):
@@ -116,67 +117,105 @@ def test_a_due_visit_gets_a_link_for_its_self_report_battery_and_it_is_emailed(
         assert secret not in message["Subject"]
     assert ("starttls",) in smtp.calls
     assert ("login", "mendwell", "s3cret") in smtp.calls
-    [emailed] = events(database, action="email", entity_type="measure_link")
-    assert emailed.username == "alice"
-    assert "emailed" in alice.get("/caseload").text
+    [audited] = events(database, action="create", entity_type="measure_link")
+    assert audited.detail["emailed"] is True
 
-    alice.post(f"/courses/{baseline_due}/links/{link_id.group(1)}/email", {})
-    assert smtp.sent[1].get_content().startswith("Hello,\n")
+    # The address is not shown again; the link's state is.
+    again = alice.get(path).text
+    assert url.group(1) not in again
+    assert "emailed to the client; <strong>pending</strong>" in again
+    # The client's page opens without signing in.
+    assert Browser(app).get(url.group(1).removeprefix(settings.base_url)).status_code == 200
+    assert "link pending (emailed)" in alice.get("/caseload").text
 
 
-def test_the_email_button_needs_smtp_settings(app, baseline_due, links) -> None:  # type: ignore[no-untyped-def]
+def test_a_link_to_copy_without_a_greeting(app, database, baseline_due, smtp) -> None:  # type: ignore[no-untyped-def]
     alice = Browser(app)
     alice.login("alice")
     path = f"/courses/{baseline_due}/visits/baseline"
-    alice.post(f"{path}/link", {})
     page = alice.get(path).text
-    assert "Email the link" not in page
-    response = alice.post(f"/courses/{baseline_due}/links/1/email", {})
-    assert response.status_code == 409
-    assert "email is not configured" in response.text
+    assert "Email it to the client now" not in page  # no mail server configured
+    made = alice.post(f"{path}/link", {})
+    assert made.status_code == 200
+    assert 'id="f-link-url"' in made.text
+    assert smtp.sent == []
+    with database.sessionmaker() as db:
+        assert db.scalar(select(SelfReportLink.first_name)) is None
 
 
-def test_without_the_measures_module_links_are_not_offered(app, baseline_due) -> None:  # type: ignore[no-untyped-def]
+def test_emailing_without_a_mail_server_or_an_address_writes_nothing(
+    app, database, world, settings, baseline_due, smtp
+) -> None:  # type: ignore[no-untyped-def]
     alice = Browser(app)
     alice.login("alice")
-    path = f"/courses/{baseline_due}/visits/baseline"
-    assert "Create the self-report link" not in alice.get(path).text
-    response = alice.post(f"{path}/link", {})
-    assert response.status_code == 409
-    assert "not available in this installation" in response.text
+    path = f"/courses/{baseline_due}/visits/baseline/link"
+    refused = alice.post(path, {"email": "1"})
+    assert refused.status_code == 409
+    assert "email is not configured" in refused.text
+    _mail_on(app, settings)
+    with acting(database, world.users["alice"]) as ctx:
+        client = ctx.db.get(Client, world.clients["alice"])
+        assert client is not None
+        payload = client_payload(world.sites["A"], "Avery Example", email=None)
+        payload.pop("site_id")
+        client_actions.update_client(
+            ctx,
+            client.id,
+            parse(
+                ClientUpdate,
+                {**payload, "facilitator_ids": [world.users["alice"]], "version": client.version},
+            ),
+        )
+    missing = alice.post(path, {"email": "1"})
+    assert missing.status_code == 422
+    assert "no email address on record" in missing.text
+    assert _links(database) == 0
+    assert smtp.sent == []
 
 
-def test_raters_cannot_send_links(app, baseline_due, links) -> None:  # type: ignore[no-untyped-def]
-    rita = Browser(app)
-    rita.login("rita")
-    assert rita.post(f"/courses/{baseline_due}/visits/baseline/link", {}).status_code == 403
-    assert links == []
-
-
-def test_due_links_for_every_open_window(database, world, baseline_due, links) -> None:  # type: ignore[no-untyped-def]
-    with acting(database, world.users["mara"]) as ctx:
-        made = measure_links.create_due_links(ctx)
-    # Baseline is due; preparation visits have no self-report measures; later ones not yet due.
-    assert [link.instruments for link in made] == [["pcl5", "phq9", "gad7"]]
-    with acting(database, world.users["mara"]) as ctx:
-        assert measure_links.create_due_links(ctx) == []
-
-
-def test_a_failing_mail_server_is_reported_and_nothing_recorded(
-    app, database, settings, baseline_due, links, monkeypatch
+def test_a_failing_mail_server_is_reported_and_no_link_is_kept(
+    app, database, settings, baseline_due, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     class Refusing(RecordingSMTP):
         def send_message(self, message: EmailMessage) -> None:
-            import smtplib
-
             raise smtplib.SMTPRecipientsRefused({"rowan@example.org": (550, b"no such user")})
 
     monkeypatch.setattr(mail, "SMTP", Refusing)
     _mail_on(app, settings)
     alice = Browser(app)
     alice.login("alice")
-    alice.post(f"/courses/{baseline_due}/visits/baseline/link", {})
-    response = alice.post(f"/courses/{baseline_due}/links/1/email", {})
+    response = alice.post(f"/courses/{baseline_due}/visits/baseline/link", {"email": "1"})
     assert response.status_code == 409
     assert "did not accept the message" in response.text
-    assert events(database, action="email") == []
+    assert _links(database) == 0
+    assert events(database, entity_type="measure_link") == []
+
+
+@pytest.mark.parametrize("username", ["rita", "admin", "ana"])
+def test_only_clinicians_who_enter_measures_make_links(app, baseline_due, username) -> None:  # type: ignore[no-untyped-def]
+    browser = Browser(app)
+    browser.login(username)
+    assert browser.post(f"/courses/{baseline_due}/visits/baseline/link", {}).status_code == 403
+
+
+def test_due_links_are_emailed_by_the_daily_command(
+    test_db, tmp_path, database, baseline_due, smtp
+) -> None:  # type: ignore[no-untyped-def]
+    env = {
+        "MENDWELL_DATABASE_URL": test_db.url,
+        "MENDWELL_DATA_DIR": str(tmp_path / "data"),
+        "MENDWELL_AUDIT_KEY": AUDIT_KEY.decode(),
+        **{f"MENDWELL_{k.upper()}": v for k, v in MAIL.items()},
+    }
+    runner = CliRunner()
+    first = runner.invoke(cli, ["courses", "due-links"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "1 self-report link(s) emailed" in first.output
+    assert len(smtp.sent) == 1
+    with database.sessionmaker() as db:
+        assert db.scalar(select(MeasureLink.instruments)) == ["pcl5", "phq9", "gad7"]
+    second = runner.invoke(cli, ["courses", "due-links"], env=env)
+    assert "0 self-report link(s) emailed" in second.output
+    no_mail = runner.invoke(cli, ["courses", "due-links"], env={**env, "MENDWELL_SMTP_HOST": ""})
+    assert no_mail.exit_code == 1
+    assert "email is not configured" in no_mail.output

@@ -14,6 +14,8 @@ from mendwell.clinical.courses import VISIT_STATUS_LABELS, VisitStatus
 from mendwell.clinical.protocols.schedule import measure_text, text_table
 from mendwell.clock import Clock
 from mendwell.commands.common import database_or_exit, fail, reported_errors
+from mendwell.mail import mail_enabled
+from mendwell.queries.caseload import due_measure_entries
 from mendwell.queries.courses import client_courses, in_window, protocol_of, visit_measures
 from mendwell.store.db import transaction
 from mendwell.store.models import Client, Course
@@ -74,9 +76,27 @@ def show(code: Annotated[str, typer.Argument(help="The client's code (MW-XXXX-XX
 
 @app.command("due-links")
 def due_links() -> None:
-    """Create the self-report links of every visit whose window has opened (run daily)."""
+    """Email a self-report link for every visit whose measures fell due and have none yet."""
     database = database_or_exit()
-    with reported_errors(), transaction(database.sessionmaker) as db:
-        ctx = ActionContext(db=db, actor=SYSTEM, now=Clock().now(), audit_key=database.audit_key)
-        made = measure_links.create_due_links(ctx)
-    typer.echo(f"{len(made)} self-report link(s) created")
+    settings = database.settings
+    if not mail_enabled(settings):
+        raise fail("email is not configured (MENDWELL_SMTP_HOST and MENDWELL_SMTP_FROM)")
+    with database.sessionmaker() as db:
+        due = [
+            (e.course.id, e.visit.visit_id, e.client.code, e.visit.label, bool(e.client.email))
+            for e in due_measure_entries(db, SYSTEM, Clock().now(), mine=False)
+            if e.link is None
+        ]
+    sent = 0
+    for course_id, visit_id, code, label, has_email in due:
+        if not has_email:
+            typer.echo(f"{code} {label}: no email address; give the client the link in person")
+            continue
+        # One transaction per link: an email that went out is never rolled back with others.
+        with reported_errors(), transaction(database.sessionmaker) as db:
+            ctx = ActionContext(
+                db=db, actor=SYSTEM, now=Clock().now(), audit_key=database.audit_key
+            )
+            measure_links.create_visit_link(ctx, settings, course_id, visit_id, email=True)
+        sent += 1
+    typer.echo(f"{sent} self-report link(s) emailed")

@@ -5,7 +5,8 @@ own demo data (screenings, sessions, measures) by registering a step with :func:
 Every write goes through the actions, so the demo has a realistic audit trail.
 """
 
-from mendwell.demo import registry as _registry  # noqa: F401  (registers the core steps)
+import importlib
+
 from mendwell.demo.builder import (
     DEMO_PASSWORD,
     DEMO_STEPS,
@@ -17,10 +18,8 @@ from mendwell.demo.builder import (
 
 __all__ = ["DEMO_PASSWORD", "DEMO_STEPS", "DemoContext", "DemoSummary", "build_demo", "demo_step"]
 
-# Feature steps run after the core steps, in this order.
-from mendwell.demo import adverse_events as _adverse_events  # noqa: F401
-from mendwell.demo import screening as _screening  # noqa: F401  (registers its step)
+# Modules whose steps build the demo; steps run in this order (each builds on the ones before).
+STEP_MODULES = ("registry", "screening", "courses", "measures", "adverse_events")
 
-# isort: split
-# Courses enrol clients on the screenings signed by the step above.
-from mendwell.demo import courses as _courses  # noqa: F401
+for _module in STEP_MODULES:
+    importlib.import_module(f"mendwell.demo.{_module}")

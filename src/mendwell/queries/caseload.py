@@ -130,15 +130,18 @@ def overdue_entries(db: Session, actor: Actor, now: datetime, *, mine: bool) -> 
     return [e for e in entries if e.visit.latest_date < site_today(e.site, now)]
 
 
-def due_measure_entries(db: Session, actor: Actor, now: datetime) -> list[VisitEntry]:
-    """My open visits whose window is open today and that have self-report or rated measures."""
+def due_measure_entries(
+    db: Session, actor: Actor, now: datetime, *, mine: bool = True
+) -> list[VisitEntry]:
+    """Open visits (mine by default) whose window is open today and that have self-report (for
+    raters: rated) measures, with the latest link made for each."""
     horizon = now.date() + timedelta(days=400)
     entries = visit_entries(
         db,
         actor,
         start=date(1900, 1, 1),
         end=horizon,
-        mine=True,
+        mine=mine,
         statuses=OPEN,
         active_only=True,
     )
@@ -157,7 +160,9 @@ def due_measure_entries(db: Session, actor: Actor, now: datetime) -> list[VisitE
     links = {
         link.course_visit_id: link
         for link in db.scalars(
-            select(MeasureLink).where(MeasureLink.course_visit_id.in_([e.visit.id for e in out]))
+            select(MeasureLink)
+            .where(MeasureLink.course_visit_id.in_([e.visit.id for e in out]))
+            .order_by(MeasureLink.id)
         )
     }
     return [replace(e, link=links.get(e.visit.id)) for e in out]
@@ -189,7 +194,7 @@ def unsigned_notes(db: Session, actor: Actor) -> list[DraftNote]:
 
 
 def my_clients(db: Session, actor: Actor) -> list[Client]:
-    """Clients assigned to the actor that they may see and that have an active course."""
+    """Clients assigned to the actor that they may see."""
     if actor.user_id is None:
         return []
     return list(
@@ -198,7 +203,6 @@ def my_clients(db: Session, actor: Actor) -> list[Client]:
             .where(
                 client_visibility(db, actor),
                 Client.assignments.any(ClientAssignment.user_id == actor.user_id),
-                Client.id.in_(select(Course.client_id).where(Course.status == CourseStatus.ACTIVE)),
             )
             .order_by(Client.code)
         )

@@ -7,22 +7,22 @@ Courses rely on two neighbouring records, read only through this module:
   earliest safe dosing date of every medication being washed out (named by generic name). It
   reads :func:`mendwell.queries.screening.latest_signed_screening`, the screening module's
   contract.
-* ``open_alert_counts(db, client_ids)``: how many safety alerts are open per client, from
-  ``mendwell.queries.measures.open_alert_counts`` when the measures module is installed;
-  ``None`` ("alerts unavailable") otherwise. Nothing is ever invented.
+* ``open_alert_counts(db, client_ids)``: how many of the measures module's safety alerts are
+  open (not yet acknowledged) per client.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from importlib import import_module
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mendwell.queries.screening import latest_signed_screening
+from mendwell.store.models import SafetyAlert
 
 
 @dataclass(frozen=True)
@@ -56,14 +56,6 @@ class ScreeningFacts:
         }
 
 
-def optional_feature(module: str, name: str) -> Callable[..., Any] | None:
-    """A function from a module that may not be part of this installation."""
-    try:
-        return getattr(import_module(module), name)  # type: ignore[no-any-return]
-    except (ImportError, AttributeError):
-        return None
-
-
 def screening_facts(db: Session, client_id: int) -> ScreeningFacts | None:
     """The latest signed screening of the client, or None when none is signed."""
     signed = latest_signed_screening(db, client_id)
@@ -85,9 +77,14 @@ def screening_facts(db: Session, client_id: int) -> ScreeningFacts | None:
     )
 
 
-def open_alert_counts(db: Session, client_ids: Iterable[int]) -> dict[int, int] | None:
-    """Open safety alerts per client (clients without any are left out); None if unavailable."""
-    counts = optional_feature("mendwell.queries.measures", "open_alert_counts")
-    if counts is None:
-        return None
-    return dict(counts(db, list(client_ids)))
+def open_alert_counts(db: Session, client_ids: Iterable[int]) -> dict[int, int]:
+    """Open safety alerts per client (clients without any are left out)."""
+    ids = list(client_ids)
+    if not ids:
+        return {}
+    rows = db.execute(
+        select(SafetyAlert.client_id, func.count())
+        .where(SafetyAlert.client_id.in_(ids), SafetyAlert.acknowledged_at.is_(None))
+        .group_by(SafetyAlert.client_id)
+    ).all()
+    return {client_id: int(n) for client_id, n in rows}

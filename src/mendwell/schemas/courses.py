@@ -147,6 +147,13 @@ class AddendumInput(InputModel):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 
 
+class LinkRequest(InputModel):
+    """Create a visit's self-report link; optionally email it and greet the client by name."""
+
+    email: bool = Field(False, title="Email it to the client now")
+    greet_by_name: bool = Field(False, title="Greet the client by first name")
+
+
 class ProtocolUpload(InputModel):
     text: str = Field(title="Protocol file", min_length=1, max_length=PROTOCOL_TEXT_LIMIT)
 

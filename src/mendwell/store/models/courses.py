@@ -14,6 +14,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mendwell.store.base import Base
+from mendwell.store.models.measures import SelfReportLink
 from mendwell.store.types import JSONType
 
 
@@ -273,23 +274,26 @@ class SessionNoteAddendum(Base):
 
 
 class MeasureLink(Base):
-    """A self-report link created for the measures due at a visit."""
+    """A self-report link created for the measures due at a visit.
+
+    The link itself (and the only copy of its token's hash) belongs to the measures module; its
+    address is shown once, when it is created.
+    """
 
     __tablename__ = "visit_measure_link"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
     course_visit_id: Mapped[int] = mapped_column(ForeignKey("course_visit.id"), index=True)
+    self_report_link_id: Mapped[int] = mapped_column(ForeignKey("self_report_link.id"))
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
     instruments: Mapped[list[str]]
-    url: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime]
-    last_emailed_at: Mapped[datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
+    emailed_at: Mapped[datetime | None]
 
-    __mapper_args__ = {"version_id_col": version}
+    link: Mapped[SelfReportLink] = relationship()
 
 
 class CalendarFeedToken(Base):

@@ -12,8 +12,10 @@ from mendwell.web.routes import (
     courses,
     dashboard,
     health,
+    measures,
     protocols,
     screening,
+    self_report,
 )
 
 ROUTERS = [
@@ -30,4 +32,6 @@ ROUTERS = [
     course_notes.router,
     caseload.router,
     protocols.router,
+    measures.router,
+    self_report.router,
 ]

@@ -103,6 +103,7 @@ def _caseload_page(
         "courses/caseload.html",
         {
             "today": today,
+            "now": now,
             "week": _by_day(entries, days),
             "prev_week": (start - timedelta(days=7)).isoformat(),
             "next_week": (start + timedelta(days=7)).isoformat(),

@@ -16,6 +16,7 @@ from mendwell.actions import courses as course_actions
 from mendwell.actions import measure_links
 from mendwell.actions.context import ActionContext
 from mendwell.actions.errors import Conflict, InvalidInput, NotFound, Refused
+from mendwell.actions.measure_links import CreatedLink
 from mendwell.clinical import courses as course_vocab
 from mendwell.clinical.courses import OPEN
 from mendwell.clinical.protocols.gating import GateResult
@@ -46,6 +47,7 @@ from mendwell.schemas.courses import (
     ConsentInput,
     ConsentWithdrawalInput,
     EnrolInput,
+    LinkRequest,
     MissedVisit,
     OverrideInput,
     PregnancyTestInput,
@@ -53,7 +55,7 @@ from mendwell.schemas.courses import (
     VisitCompletion,
     Withdrawal,
 )
-from mendwell.store.models import Client, Course, MeasureLink, Site
+from mendwell.store.models import Client, Course, Site
 from mendwell.web.access import Db, Principal, action_context, requires
 from mendwell.web.forms import errors_by_field, form_data
 from mendwell.web.templating import render, templates
@@ -137,6 +139,7 @@ def course_context(db: Session, principal: Principal, course: Course, now: Any) 
         "site": site,
         "protocol": protocol,
         "today": site_today(site, now),
+        "now": now,
         "rater_view": assessments_only(actor, course.site_id),
         "clinical": may(Permission.CLIENT_VIEW_CLINICAL),
         "identifying": may(Permission.CLIENT_VIEW_IDENTIFYING),
@@ -146,7 +149,7 @@ def course_context(db: Session, principal: Principal, course: Course, now: Any) 
         "may_sessions": may(Permission.SESSION_VIEW),
         "may_record": may(Permission.SESSION_RECORD),
         "may_override": may(Permission.GATE_OVERRIDE),
-        "may_links": may(Permission.MEASURE_ENTER) and measure_links.links_available(),
+        "may_links": may(Permission.MEASURE_ENTER),
         "active": course.status == "active",
     }
 
@@ -189,6 +192,8 @@ def _visit_page(
     course_id: int,
     visit_id: str,
     feedback: Feedback = OK,
+    *,
+    new_link: CreatedLink | None = None,
 ) -> Response:
     ctx = action_context(request, db, principal)
     course = course_actions.view_course(ctx, course_id)
@@ -212,6 +217,7 @@ def _visit_page(
             "history": history,
             "people": users_by_id(db, {h.changed_by_id for h in history}),
             "mail_on": mail_enabled(request.app.state.settings),
+            "new_link": new_link,
             **feedback.context(),
         },
         status_code=feedback.status_code,
@@ -249,17 +255,22 @@ def submit_values(
     writing nothing."""
     try:
         result = work(parse(model, values))
-    except InvalidInput as exc:
+    except (InvalidInput, Refused, Conflict) as exc:
         db.rollback()
-        errors = {key: errors_by_field(exc.errors)}
-        return page(Feedback(errors=errors, values={key: values}, status_code=422))
-    except Refused as exc:
-        db.rollback()
-        return page(Feedback(refusal=exc, values={key: values}, status_code=409))
-    except Conflict as exc:
-        db.rollback()
-        return page(Feedback(conflict=exc, values={key: values}, status_code=409))
+        return page(feedback_for(exc, key, values))
     return RedirectResponse(done(result) if callable(done) else done, status_code=303)
+
+
+def feedback_for(
+    exc: InvalidInput | Refused | Conflict, key: str, values: dict[str, Any]
+) -> Feedback:
+    """The problems next to form ``key`` (422), or the refusal or conflict (409)."""
+    if isinstance(exc, InvalidInput):
+        errors = {key: errors_by_field(exc.errors)}
+        return Feedback(errors=errors, values={key: values}, status_code=422)
+    if isinstance(exc, Refused):
+        return Feedback(refusal=exc, values={key: values}, status_code=409)
+    return Feedback(conflict=exc, values={key: values}, status_code=409)
 
 
 # --- enrolment -------------------------------------------------------------------------------
@@ -476,55 +487,28 @@ async def record_missed(
     )
 
 
-class _NoFields(BaseModel):
-    pass
-
-
 @router.post("/courses/{course_id}/visits/{visit_id}/link")
 async def create_link(
     request: Request, db: Db, principal: LinkSender, course_id: int, visit_id: str
 ) -> Response:
-    return await _visit_form(
-        request,
-        db,
-        principal,
-        course_id,
-        visit_id,
-        _NoFields,
-        "link",
-        lambda ctx, course, visit, _data: measure_links.create_visit_link(ctx, course, visit),
-    )
-
-
-class _EmailForm(BaseModel):
-    greet_by_name: bool = False
-
-
-@router.post("/courses/{course_id}/links/{link_id}/email")
-async def email_link(
-    request: Request, db: Db, principal: LinkSender, course_id: int, link_id: int
-) -> Response:
+    """Create (and optionally email) a link; its address is shown on the page this once."""
+    values = form_data(await request.form(), LinkRequest)
     ctx = action_context(request, db, principal)
-    course = get_visible_course(db, principal.actor, course_id)
-    link = db.get(MeasureLink, link_id)
-    if link is None or link.course_id != course.id:
-        raise NotFound("link", link_id)
-    visit = next(v.visit_id for v in course.visits if v.id == link.course_visit_id)
-    return await _submit(
-        request,
-        db,
-        _EmailForm,
-        "email",
-        _visit_renderer(request, db, principal, course_id, visit),
-        lambda data: measure_links.email_link(
+    try:
+        data = parse(LinkRequest, values)
+        made = measure_links.create_visit_link(
             ctx,
             request.app.state.settings,
             course_id,
-            link_id,
+            visit_id,
+            email=data.email,
             greet_by_name=data.greet_by_name,
-        ),
-        f"/courses/{course_id}/visits/{visit}?emailed=1#measures",
-    )
+        )
+    except (InvalidInput, Refused, Conflict) as exc:
+        db.rollback()
+        feedback = feedback_for(exc, "link", values)
+        return _visit_page(request, db, principal, course_id, visit_id, feedback)
+    return _visit_page(request, db, principal, course_id, visit_id, new_link=made)
 
 
 # --- the dosing gate -------------------------------------------------------------------------

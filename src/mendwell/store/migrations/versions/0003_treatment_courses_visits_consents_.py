@@ -1,7 +1,7 @@
 """Treatment courses, visits, consents, dosing gate, session notes
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-25 02:43:59.420835
 """
 
@@ -19,7 +19,7 @@ from mendwell.store.append_only import (
 )
 
 revision = "0003"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -30,6 +30,7 @@ APPEND_ONLY = (
     "dosing_gate_override",
     "dosing_gate_check",
     "session_note_addendum",
+    "visit_measure_link",
 )
 
 
@@ -467,6 +468,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("course_id", sa.Integer(), nullable=False),
         sa.Column("course_visit_id", sa.Integer(), nullable=False),
+        sa.Column("self_report_link_id", sa.Integer(), nullable=False),
         sa.Column("site_id", sa.Integer(), nullable=False),
         sa.Column("client_id", sa.Integer(), nullable=False),
         sa.Column(
@@ -474,13 +476,9 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("url", sa.Text(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", mendwell.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column(
-            "last_emailed_at", mendwell.store.types.UTCDateTime(timezone=True), nullable=True
-        ),
-        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("emailed_at", mendwell.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["client_id"], ["client.id"], name=op.f("fk_visit_measure_link_client_id_client")
         ),
@@ -496,6 +494,11 @@ def upgrade() -> None:
             ["created_by_id"],
             ["app_user.id"],
             name=op.f("fk_visit_measure_link_created_by_id_app_user"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["self_report_link_id"],
+            ["self_report_link.id"],
+            name=op.f("fk_visit_measure_link_self_report_link_id_self_report_link"),
         ),
         sa.ForeignKeyConstraint(
             ["site_id"], ["site.id"], name=op.f("fk_visit_measure_link_site_id_site")
