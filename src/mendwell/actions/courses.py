@@ -632,7 +632,6 @@ def book_visit(
         visit.missed_reason = visit.missed_note = None
         visit.updated_at = ctx.now
         moved = _apply(course, protocol, shifts)
-        ctx.db.flush()
         _history(
             ctx,
             visit,
@@ -708,7 +707,6 @@ def record_held(
         visit.actual_date, visit.actual_at = data.held_on, at
         visit.updated_at = ctx.now
         moved = _apply(course, protocol, shifts)
-        ctx.db.flush()
         _history(ctx, visit, "completed", before, to_date=data.held_on, to_at=at, moved=moved)
     _audit_visit(ctx, visit, "complete", before, old_version, moved=moved)
     _after_outcome(ctx, course, site, protocol)
@@ -735,7 +733,6 @@ def record_missed(
         visit.scheduled_date = visit.scheduled_at = None
         visit.updated_at = ctx.now
         moved = _apply(course, protocol, shifts)
-        ctx.db.flush()
         _history(
             ctx,
             visit,
@@ -783,7 +780,6 @@ def withdraw(ctx: ActionContext, course_id: int, data: Withdrawal) -> Course:
                 visit.status = VisitStatus.CANCELLED
                 visit.updated_at = ctx.now
                 cancelled.append(visit.visit_id)
-                ctx.db.flush()
                 _history(
                     ctx,
                     visit,

@@ -115,7 +115,7 @@ class _Player:
         """A plausible day inside the window, near the target."""
         if visit.status == VisitStatus.SCHEDULED and visit.scheduled_date:
             return visit.scheduled_date
-        day = visit.target_date + timedelta(days=self.rng.choice((0, 0, 0, 1, -1, 2)))
+        day = visit.target_date + timedelta(days=self.rng.choice((0, 0, 0, 0, 0, 0, 0, 1, -1, 2)))
         return min(max(day, visit.earliest_date), visit.latest_date)
 
     def consents(self, day: date) -> None:
