@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -13,32 +11,17 @@ from sqlalchemy import select
 from mendwell.actions import accounts
 from mendwell.actions import courses as course_actions
 from mendwell.actions import screening as screening_actions
-from mendwell.actions.auth import actor_for
-from mendwell.actions.context import ActionContext
 from mendwell.bootstrap import Database
 from mendwell.permissions import Role
 from mendwell.schemas.common import parse
 from mendwell.schemas.courses import EnrolInput
 from mendwell.schemas.screening import ScreeningInput, SignatureInput
 from mendwell.settings import Settings
-from mendwell.store.db import transaction
-from mendwell.store.models import AuditEvent, Client, Course, User
-from support.screening import acting as screening_acting
-from support.screening import draft, record
+from mendwell.store.models import AuditEvent, Client, Course
+from support.screening import acting, draft, record
 from support.world import PASSWORD, TEST_START, World
 
 TODAY = TEST_START.date()
-
-
-@contextmanager
-def acting(
-    database: Database, user_id: int, when: datetime = TEST_START
-) -> Iterator[ActionContext]:
-    """An action context for a user, committed at the end of the block."""
-    with transaction(database.sessionmaker) as db:
-        user = db.get(User, user_id)
-        assert user is not None
-        yield ActionContext(db=db, actor=actor_for(user), now=when, audit_key=database.audit_key)
 
 
 # Paroxetine's washout under the default formula: 5 x 21 h half-life -> 5 days, plus 7 days.
@@ -65,8 +48,9 @@ class ScreeningDesk:
     ) -> int:
         """A screening signed on ``signed_on`` at 15:00 UTC; with ``washout_until``, paroxetine
         is being tapered so that its earliest safe dosing date is that day."""
-        site = next(k for k, v in self.world.sites.items() if v == _site_of(self, client_id))
-        protocol_id = PROTOCOL_FOR.get((substance, site), "oregon-service-centre")
+        protocol_id = PROTOCOL_FOR.get(
+            (substance, self.site_key(client_id)), "oregon-service-centre"
+        )
         medications = []
         overrides = []
         if washout_until is not None:
@@ -80,7 +64,7 @@ class ScreeningDesk:
             overrides = [{"finding_id": f, "reason": "Taper agreed"} for f in findings]
         payload = {**draft(substance, protocol_id), "record": record(medications=medications)}
         start = datetime.combine(signed_on, time(10), UTC)
-        with screening_acting(self.database, self.world.users["mara"], start) as ctx:
+        with acting(self.database, self.world.users["mara"], start) as ctx:
             data = parse(ScreeningInput, payload)
             screening_id = screening_actions.start_screening(ctx, self.settings, client_id, data).id
         signature = {
@@ -91,18 +75,17 @@ class ScreeningDesk:
             "comment": None if decision == "eligible" else "Not now: see the findings",
         }
         signed = datetime.combine(signed_on, time(15), UTC)
-        with screening_acting(self.database, self.world.users["mara"], signed) as ctx:
+        with acting(self.database, self.world.users["mara"], signed) as ctx:
             screening_actions.sign_screening(
                 ctx, self.settings, client_id, screening_id, parse(SignatureInput, signature)
             )
         return screening_id
 
-
-def _site_of(desk: ScreeningDesk, client_id: int) -> int:
-    with desk.database.sessionmaker() as db:
-        client = db.get(Client, client_id)
-        assert client is not None
-        return client.site_id
+    def site_key(self, client_id: int) -> str:
+        with self.database.sessionmaker() as db:
+            client = db.get(Client, client_id)
+            assert client is not None
+        return next(key for key, site_id in self.world.sites.items() if site_id == client.site_id)
 
 
 def medical_at_site_b(database: Database, world: World) -> None:

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from mendwell.actions import courses as course_actions
-from mendwell.actions import measure_links
 from mendwell.actions import notes as note_actions
 from mendwell.actions.context import ActionContext
 from mendwell.actions.errors import Refused
@@ -23,7 +22,6 @@ from mendwell.clinical.registry import ClientStatus
 from mendwell.demo.builder import DemoClient, DemoContext, demo_step
 from mendwell.demo.screening import sign_eligible
 from mendwell.queries import course_facts
-from mendwell.queries.caseload import due_measure_entries
 from mendwell.schemas.common import parse
 from mendwell.schemas.courses import (
     ConsentInput,
@@ -298,16 +296,6 @@ def _enrol(ctx: DemoContext, demo: DemoClient, n: int) -> _Player | None:
     return _Player(ctx, demo, course, protocol, screening.earliest_dosing_date)
 
 
-def _hand_out_due_links(ctx: DemoContext) -> None:
-    """Self-report links for half of the measures due today, as if given to the clients."""
-    admin = ctx.as_user(MEDICAL, ctx.at(ctx.today, 8))
-    entries = due_measure_entries(ctx.db, admin.actor, admin.now, mine=False)
-    for entry in entries[::2]:
-        measure_links.create_visit_link(
-            admin, ctx.database.settings, entry.course.id, entry.visit.visit_id
-        )
-
-
 @demo_step
 def courses(ctx: DemoContext) -> None:
     """A course for every client who was enrolled, consistent with their stage."""
@@ -349,5 +337,4 @@ def courses(ctx: DemoContext) -> None:
         player.play(until, ctx.today, n)
         if player.course.status == "active":
             player.book_upcoming(ctx.today)
-    _hand_out_due_links(ctx)
     ctx.counts["treatment courses"] = count
