@@ -105,6 +105,13 @@ def try_dosing(database, world, course_id, user="alice", day=DOSING_DAY):  # typ
         return decision.authorised, [c.code for c in decision.result.unmet]
 
 
+def override(database, world, user, course_id, condition, reason, hour=9) -> None:  # type: ignore[no-untyped-def]
+    with acting(database, world.users[user], at(DOSING_DAY, hour)) as ctx:
+        course_actions.override_condition(
+            ctx, course_id, "dosing-1", OverrideInput(condition=condition, reason=reason)
+        )
+
+
 def test_with_every_precondition_met_the_session_is_authorised(database, world, screenings) -> None:  # type: ignore[no-untyped-def]
     course_id = ready_course(database, world, screenings)
     authorised, unmet = try_dosing(database, world, course_id)
@@ -213,16 +220,8 @@ def test_a_positive_pregnancy_test_cannot_be_overridden(database, world, screeni
     course_id = ready_course(database, world, screenings, pregnancy_on=None)
     pregnancy_test(database, world, course_id, DOSING_DAY, result="positive")
     assert try_dosing(database, world, course_id)[1] == ["pregnancy-test-positive"]
-    with (
-        acting(database, world.users["mara"], at(DOSING_DAY)) as ctx,
-        pytest.raises(InvalidInput) as invalid,
-    ):
-        course_actions.override_condition(
-            ctx,
-            course_id,
-            "dosing-1",
-            OverrideInput(condition="pregnancy-test-positive", reason="client insists"),
-        )
+    with pytest.raises(InvalidInput) as invalid:
+        override(database, world, "mara", course_id, "pregnancy-test-positive", "client insists")
     assert invalid.value.errors[0].field == "condition"
 
 
@@ -233,10 +232,7 @@ def test_a_medical_override_is_recorded_audited_and_lets_the_session_start(
         database, world, screenings, washout_until=DOSING_DAY + timedelta(days=2)
     )
     reason = "Taper complete; prescriber confirms levels negligible"
-    with acting(database, world.users["mara"], at(DOSING_DAY, 8)) as ctx:
-        course_actions.override_condition(
-            ctx, course_id, "dosing-1", OverrideInput(condition="washout:paroxetine", reason=reason)
-        )
+    override(database, world, "mara", course_id, "washout:paroxetine", reason, hour=8)
     [audited] = events(database, action="override", entity_type="dosing_gate")
     assert (audited.reason, audited.username, audited.role) == (reason, "mara", "medical")
     assert audited.changes == {"condition": [None, "washout:paroxetine"]}
@@ -254,30 +250,14 @@ def test_a_medical_override_is_recorded_audited_and_lets_the_session_start(
 
 def test_a_facilitator_cannot_override(database, world, screenings) -> None:  # type: ignore[no-untyped-def]
     course_id = ready_course(database, world, screenings, washout_until=DOSING_DAY + timedelta(2))
-    with (
-        acting(database, world.users["alice"], at(DOSING_DAY)) as ctx,
-        pytest.raises(PermissionDenied),
-    ):
-        course_actions.override_condition(
-            ctx,
-            course_id,
-            "dosing-1",
-            OverrideInput(condition="washout:paroxetine", reason="taper done"),
-        )
+    with pytest.raises(PermissionDenied):
+        override(database, world, "alice", course_id, "washout:paroxetine", "taper done")
 
 
 def test_an_override_of_a_met_condition_is_refused(database, world, screenings) -> None:  # type: ignore[no-untyped-def]
     course_id = ready_course(database, world, screenings)
-    with (
-        acting(database, world.users["mara"], at(DOSING_DAY)) as ctx,
-        pytest.raises(InvalidInput) as invalid,
-    ):
-        course_actions.override_condition(
-            ctx,
-            course_id,
-            "dosing-1",
-            OverrideInput(condition="washout:paroxetine", reason="just in case"),
-        )
+    with pytest.raises(InvalidInput) as invalid:
+        override(database, world, "mara", course_id, "washout:paroxetine", "just in case")
     assert "is not an unmet condition" in invalid.value.errors[0].msg
 
 
