@@ -220,7 +220,7 @@ class _Player:
                     )
                     day = moved
             if visit.kind == "integration" and n % 5 == 3 and visit.sequence % 3 == 1:
-                reason, note = MISSED[visit.sequence % len(MISSED)]
+                reason, note = self.rng.choice(MISSED)
                 course_actions.record_missed(
                     self.as_(self.demo.facilitator, day, 17),
                     self.course.id,
