@@ -151,3 +151,13 @@ def test_api_tokens_follow_the_same_matrix(app, database, world) -> None:  # typ
                 assert response.status_code not in (401, 403), where
             else:
                 assert response.status_code == 403, where
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "route"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
+)
+def test_handlers_run_in_worker_threads(method: str, path: str, route: APIRoute) -> None:
+    """A handler on the event loop that waits for a database lock would stall every request."""
+    import inspect
+
+    assert not inspect.iscoroutinefunction(route.endpoint), f"{method} {path} is async"

@@ -128,19 +128,30 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
     if request.method not in UNSAFE_METHODS or principal.via != "session":
         return
     sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
-        form = await request.form()
-        value = form.get(CSRF_FIELD)
+    if sent is None and getattr(request.state, "form", None) is not None:
+        value = request.state.form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not sent or not tokens_equal(sent, principal.csrf_token or ""):
         raise CsrfFailure()
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def read_posted_form(request: Request) -> None:
+    """Read a posted form on the event loop, so handlers can run in worker threads.
+
+    Route handlers are plain functions: FastAPI runs them in a thread pool, where waiting for a
+    database lock cannot block the event loop that other requests need to finish.
+    """
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        request.state.form = await request.form()
+
+
 def _principal_dependency(access: Access) -> Callable[..., Any]:
     async def dependency(request: Request, db: Db) -> Principal | None:
         request.state.access = access
+        await read_posted_form(request)
         # In a worker thread: waiting for a lock another request holds must never block the
         # event loop, which that request needs in order to finish and release it.
         principal = await run_in_threadpool(_authenticate, request, db)
@@ -165,6 +176,7 @@ _by_permission = {p: _principal_dependency(Access("permission", p)) for p in Per
 
 async def _open(request: Request) -> None:
     request.state.access = Access("public")
+    await read_posted_form(request)
 
 
 _open.access = Access("public")  # type: ignore[attr-defined]

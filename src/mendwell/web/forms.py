@@ -6,6 +6,7 @@ import types
 import typing
 from typing import Any, get_args, get_origin
 
+from fastapi import Request
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
@@ -46,6 +47,12 @@ def form_data(
             if isinstance(value, str) and value.strip():
                 data[name] = value
     return data
+
+
+def posted_form(request: Request) -> FormData:
+    """The form posted with this request (read by the route's access dependency)."""
+    form = getattr(request.state, "form", None)
+    return form if form is not None else FormData()
 
 
 def errors_by_field(errors: list[FieldError]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from mendwell.schemas.accounts import JURISDICTIONS, SiteCreate, SiteUpdate, Use
 from mendwell.schemas.common import parse
 from mendwell.store.models import RoleAssignment, Site, User
 from mendwell.web.access import Db, Principal, action_context, requires
-from mendwell.web.forms import errors_by_field, form_data
+from mendwell.web.forms import errors_by_field, form_data, posted_form
 from mendwell.web.templating import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -82,8 +82,8 @@ def new_user(request: Request, db: Db, principal: UserAdmin) -> Response:
 
 
 @router.post("/users")
-async def create_user(request: Request, db: Db, principal: UserAdmin) -> Response:
-    form = await request.form()
+def create_user(request: Request, db: Db, principal: UserAdmin) -> Response:
+    form = posted_form(request)
     values = form_data(form, UserCreate, skip={"roles"})
     roles = {}
     for site in _managed_sites(db, principal, Permission.USER_MANAGE):
@@ -154,8 +154,8 @@ def _account_change(
 
 
 @router.post("/users/{user_id}/roles")
-async def set_roles(request: Request, db: Db, principal: UserAdmin, user_id: int) -> Response:
-    form = await request.form()
+def set_roles(request: Request, db: Db, principal: UserAdmin, user_id: int) -> Response:
+    form = posted_form(request)
     sites = _managed_sites(db, principal, Permission.USER_MANAGE)
 
     def change(ctx: ActionContext) -> None:
@@ -250,8 +250,8 @@ def new_site(request: Request, principal: SiteAdmin) -> Response:
 
 
 @router.post("/sites")
-async def create_site(request: Request, db: Db, principal: SiteAdmin) -> Response:
-    values = form_data(await request.form(), SiteCreate)
+def create_site(request: Request, db: Db, principal: SiteAdmin) -> Response:
+    values = form_data(posted_form(request), SiteCreate)
     ctx = action_context(request, db, principal)
     try:
         site = accounts.create_site(ctx, principal.info.organisation_id, parse(SiteCreate, values))
@@ -278,8 +278,8 @@ def edit_site(request: Request, db: Db, principal: SiteAdmin, site_id: int) -> R
 
 
 @router.post("/sites/{site_id}")
-async def update_site(request: Request, db: Db, principal: SiteAdmin, site_id: int) -> Response:
-    values = form_data(await request.form(), SiteUpdate)
+def update_site(request: Request, db: Db, principal: SiteAdmin, site_id: int) -> Response:
+    values = form_data(posted_form(request), SiteUpdate)
     ctx = action_context(request, db, principal)
     try:
         accounts.update_site(ctx, site_id, parse(SiteUpdate, values))

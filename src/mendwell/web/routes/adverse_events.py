@@ -59,7 +59,7 @@ from mendwell.web.extensions import (
     dashboard_panel,
     nav_item,
 )
-from mendwell.web.forms import errors_by_field, form_data
+from mendwell.web.forms import errors_by_field, form_data, posted_form
 from mendwell.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -173,10 +173,8 @@ def checklist_form(request: Request, db: Db, principal: Recorder, client_id: int
 
 
 @router.post("/clients/{client_id}/adverse-events/checklist")
-async def record_checklist(
-    request: Request, db: Db, principal: Recorder, client_id: int
-) -> Response:
-    values = form_data(await request.form(), ChecklistRecord)
+def record_checklist(request: Request, db: Db, principal: Recorder, client_id: int) -> Response:
+    values = form_data(posted_form(request), ChecklistRecord)
     ctx = action_context(request, db, principal)
     client = get_visible_client(db, principal.actor, client_id)
     try:
@@ -233,8 +231,8 @@ def new_event_form(request: Request, db: Db, principal: Recorder, client_id: int
 
 
 @router.post("/clients/{client_id}/adverse-events")
-async def create_event(request: Request, db: Db, principal: Recorder, client_id: int) -> Response:
-    values = form_data(await request.form(), AdverseEventFields)
+def create_event(request: Request, db: Db, principal: Recorder, client_id: int) -> Response:
+    values = form_data(posted_form(request), AdverseEventFields)
     ctx = action_context(request, db, principal)
     client = get_visible_client(db, principal.actor, client_id)
     try:
@@ -278,8 +276,8 @@ def edit_event_form(request: Request, db: Db, principal: Recorder, event_id: int
 
 
 @router.post("/adverse-events/{event_id}")
-async def update_event(request: Request, db: Db, principal: Recorder, event_id: int) -> Response:
-    values = form_data(await request.form(), AdverseEventUpdate)
+def update_event(request: Request, db: Db, principal: Recorder, event_id: int) -> Response:
+    values = form_data(posted_form(request), AdverseEventUpdate)
     ctx = action_context(request, db, principal)
     event = get_visible_event(db, principal.actor, event_id)
     try:
@@ -374,7 +372,7 @@ def event_page(request: Request, db: Db, principal: Viewer, event_id: int) -> Re
     return _event_page(request, db, principal, event_id)
 
 
-async def _post_to_event(
+def _post_to_event(
     request: Request,
     db: Db,
     principal: Principal,
@@ -385,7 +383,7 @@ async def _post_to_event(
     anchor: str,
 ) -> Response:
     """Handle one of the event page's forms; bad input shows the page again with the errors."""
-    values = form_data(await request.form(), model)
+    values = form_data(posted_form(request), model)
     ctx = action_context(request, db, principal)
     event = get_visible_event(db, principal.actor, event_id)
     try:
@@ -400,8 +398,8 @@ async def _post_to_event(
 
 
 @router.post("/adverse-events/{event_id}/follow-ups")
-async def add_follow_up(request: Request, db: Db, principal: Recorder, event_id: int) -> Response:
-    return await _post_to_event(
+def add_follow_up(request: Request, db: Db, principal: Recorder, event_id: int) -> Response:
+    return _post_to_event(
         request,
         db,
         principal,
@@ -414,8 +412,8 @@ async def add_follow_up(request: Request, db: Db, principal: Recorder, event_id:
 
 
 @router.post("/adverse-events/{event_id}/reports")
-async def record_report(request: Request, db: Db, principal: Recorder, event_id: int) -> Response:
-    return await _post_to_event(
+def record_report(request: Request, db: Db, principal: Recorder, event_id: int) -> Response:
+    return _post_to_event(
         request,
         db,
         principal,
@@ -428,10 +426,8 @@ async def record_report(request: Request, db: Db, principal: Recorder, event_id:
 
 
 @router.post("/adverse-events/alerts/{alert_id}/acknowledge")
-async def acknowledge_alert(
-    request: Request, db: Db, principal: Acknowledger, alert_id: int
-) -> Response:
-    form = await request.form()
+def acknowledge_alert(request: Request, db: Db, principal: Acknowledger, alert_id: int) -> Response:
+    form = posted_form(request)
     values = form_data(form, AlertAcknowledgement)
     ctx = action_context(request, db, principal)
     try:

@@ -25,7 +25,7 @@ from mendwell.schemas.common import parse
 from mendwell.store.models import Client, RoleAssignment, Site, User
 from mendwell.web.access import Db, Principal, action_context, requires
 from mendwell.web.extensions import PanelRequest, client_panels
-from mendwell.web.forms import errors_by_field, form_data
+from mendwell.web.forms import errors_by_field, form_data, posted_form
 from mendwell.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -116,8 +116,8 @@ def new_client_form(request: Request, db: Db, principal: Creator) -> Response:
 
 
 @router.post("/clients")
-async def create_client(request: Request, db: Db, principal: Creator) -> Response:
-    form = await request.form()
+def create_client(request: Request, db: Db, principal: Creator) -> Response:
+    form = posted_form(request)
     values = form_data(form, ClientCreate)
     ctx = action_context(request, db, principal)
     try:
@@ -235,8 +235,8 @@ def edit_client_form(request: Request, db: Db, principal: Editor, client_id: int
 
 
 @router.post("/clients/{client_id}")
-async def update_client(request: Request, db: Db, principal: Editor, client_id: int) -> Response:
-    values = form_data(await request.form(), ClientUpdate)
+def update_client(request: Request, db: Db, principal: Editor, client_id: int) -> Response:
+    values = form_data(posted_form(request), ClientUpdate)
     ctx = action_context(request, db, principal)
     try:
         data = parse(ClientUpdate, values, context={"today": ctx.now.date()})
@@ -261,10 +261,8 @@ async def update_client(request: Request, db: Db, principal: Editor, client_id: 
 
 
 @router.post("/clients/{client_id}/status")
-async def change_status(
-    request: Request, db: Db, principal: StatusChanger, client_id: int
-) -> Response:
-    form = await request.form()
+def change_status(request: Request, db: Db, principal: StatusChanger, client_id: int) -> Response:
+    form = posted_form(request)
     values = form_data(form, StatusChange)
     ctx = action_context(request, db, principal)
     try:

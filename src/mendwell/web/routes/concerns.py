@@ -23,7 +23,7 @@ from mendwell.schemas.concerns import (
 from mendwell.store.models import RoleAssignment, Site, User
 from mendwell.web.access import Db, Principal, action_context, requires
 from mendwell.web.extensions import NavItem, nav_item
-from mendwell.web.forms import errors_by_field, form_data
+from mendwell.web.forms import errors_by_field, form_data, posted_form
 from mendwell.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -82,8 +82,8 @@ def concern_form(request: Request, db: Db, principal: Reporter) -> Response:
 
 
 @router.post("/report-concern")
-async def file_concern(request: Request, db: Db, principal: Reporter) -> Response:
-    values = form_data(await request.form(), ConcernCreate)
+def file_concern(request: Request, db: Db, principal: Reporter) -> Response:
+    values = form_data(posted_form(request), ConcernCreate)
     ctx = action_context(request, db, principal)
     try:
         concern_actions.file_concern(ctx, parse(ConcernCreate, values))
@@ -146,10 +146,8 @@ def concern_page(request: Request, db: Db, principal: Reviewer, concern_id: int)
 
 
 @router.post("/concerns/{concern_id}/notes")
-async def review_concern(
-    request: Request, db: Db, principal: Reviewer, concern_id: int
-) -> Response:
-    values = form_data(await request.form(), ConcernReview)
+def review_concern(request: Request, db: Db, principal: Reviewer, concern_id: int) -> Response:
+    values = form_data(posted_form(request), ConcernReview)
     ctx = action_context(request, db, principal)
     try:
         concern_actions.review_concern(ctx, concern_id, parse(ConcernReview, values))

@@ -15,7 +15,7 @@ from mendwell.queries.courses import users_by_id
 from mendwell.schemas.courses import AddendumInput, NoteInput
 from mendwell.store.models import SessionNote
 from mendwell.web.access import Db, Principal, action_context, requires
-from mendwell.web.forms import form_data
+from mendwell.web.forms import form_data, posted_form
 from mendwell.web.routes.courses import (
     OK,
     Feedback,
@@ -93,11 +93,11 @@ def note_page(
 
 
 @router.post("/courses/{course_id}/visits/{visit_id}/note")
-async def save_note(
+def save_note(
     request: Request, db: Db, principal: Writer, course_id: int, visit_id: str
 ) -> Response:
     ctx = action_context(request, db, principal)
-    values = form_data(await request.form(), NoteInput)
+    values = form_data(posted_form(request), NoteInput)
     return submit_values(
         db,
         NoteInput,
@@ -114,11 +114,11 @@ class _SignForm(BaseModel):
 
 
 @router.post("/courses/{course_id}/visits/{visit_id}/note/sign")
-async def sign_note(
+def sign_note(
     request: Request, db: Db, principal: Writer, course_id: int, visit_id: str
 ) -> Response:
     ctx = action_context(request, db, principal)
-    values = form_data(await request.form(), _SignForm)
+    values = form_data(posted_form(request), _SignForm)
     return submit_values(
         db,
         _SignForm,
@@ -131,11 +131,11 @@ async def sign_note(
 
 
 @router.post("/courses/{course_id}/visits/{visit_id}/note/addenda")
-async def add_addendum(
+def add_addendum(
     request: Request, db: Db, principal: Writer, course_id: int, visit_id: str
 ) -> Response:
     ctx = action_context(request, db, principal)
-    values = form_data(await request.form(), AddendumInput)
+    values = form_data(posted_form(request), AddendumInput)
     return submit_values(
         db,
         AddendumInput,

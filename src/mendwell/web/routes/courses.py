@@ -57,7 +57,7 @@ from mendwell.schemas.courses import (
 )
 from mendwell.store.models import Client, Course, Site
 from mendwell.web.access import Db, Principal, action_context, requires
-from mendwell.web.forms import errors_by_field, form_data
+from mendwell.web.forms import errors_by_field, form_data, posted_form
 from mendwell.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -227,7 +227,7 @@ def _visit_page(
 PageRenderer = Callable[[Feedback], Response]
 
 
-async def _submit(
+def _submit(
     request: Request,
     db: Db,
     model: type[BaseModel],
@@ -237,7 +237,7 @@ async def _submit(
     done: str | Callable[[Any], str],
 ) -> Response:
     """Parse a form into ``model`` and run ``work``, as :func:`submit_values`."""
-    values = form_data(await request.form(), model)
+    values = form_data(posted_form(request), model)
     return submit_values(db, model, values, key, page, work, done)
 
 
@@ -310,9 +310,9 @@ def enrol_form(request: Request, db: Db, principal: Manager, client_id: int) -> 
 
 
 @router.post("/clients/{client_id}/courses")
-async def enrol(request: Request, db: Db, principal: Manager, client_id: int) -> Response:
+def enrol(request: Request, db: Db, principal: Manager, client_id: int) -> Response:
     ctx = action_context(request, db, principal)
-    return await _submit(
+    return _submit(
         request,
         db,
         EnrolInput,
@@ -331,7 +331,7 @@ def course_page(request: Request, db: Db, principal: Viewer, course_id: int) -> 
     return _course_page(request, db, principal, course_id)
 
 
-async def _course_form(
+def _course_form(
     request: Request,
     db: Db,
     principal: Principal,
@@ -343,7 +343,7 @@ async def _course_form(
 ) -> Response:
     """Handle a form of the course page: run ``action``, or show the page again with why not."""
     ctx = action_context(request, db, principal)
-    return await _submit(
+    return _submit(
         request,
         db,
         model,
@@ -355,8 +355,8 @@ async def _course_form(
 
 
 @router.post("/courses/{course_id}/consents")
-async def record_consent(request: Request, db: Db, principal: Manager, course_id: int) -> Response:
-    return await _course_form(
+def record_consent(request: Request, db: Db, principal: Manager, course_id: int) -> Response:
+    return _course_form(
         request,
         db,
         principal,
@@ -369,10 +369,10 @@ async def record_consent(request: Request, db: Db, principal: Manager, course_id
 
 
 @router.post("/courses/{course_id}/consents/{consent_id}/withdraw")
-async def withdraw_consent(
+def withdraw_consent(
     request: Request, db: Db, principal: Manager, course_id: int, consent_id: int
 ) -> Response:
-    return await _course_form(
+    return _course_form(
         request,
         db,
         principal,
@@ -385,10 +385,10 @@ async def withdraw_consent(
 
 
 @router.post("/courses/{course_id}/pregnancy-tests")
-async def record_pregnancy_test(
+def record_pregnancy_test(
     request: Request, db: Db, principal: SessionRecorder, course_id: int
 ) -> Response:
-    return await _course_form(
+    return _course_form(
         request,
         db,
         principal,
@@ -401,8 +401,8 @@ async def record_pregnancy_test(
 
 
 @router.post("/courses/{course_id}/withdraw")
-async def withdraw(request: Request, db: Db, principal: Manager, course_id: int) -> Response:
-    return await _course_form(
+def withdraw(request: Request, db: Db, principal: Manager, course_id: int) -> Response:
+    return _course_form(
         request, db, principal, course_id, Withdrawal, "withdraw", course_actions.withdraw
     )
 
@@ -423,7 +423,7 @@ def _visit_renderer(
     return lambda feedback: _visit_page(request, db, principal, course_id, visit_id, feedback)
 
 
-async def _visit_form(
+def _visit_form(
     request: Request,
     db: Db,
     principal: Principal,
@@ -435,7 +435,7 @@ async def _visit_form(
 ) -> Response:
     """Handle a form of the visit page: run ``action``, or show the page again with why not."""
     ctx = action_context(request, db, principal)
-    return await _submit(
+    return _submit(
         request,
         db,
         model,
@@ -447,19 +447,19 @@ async def _visit_form(
 
 
 @router.post("/courses/{course_id}/visits/{visit_id}/book")
-async def book_visit(
+def book_visit(
     request: Request, db: Db, principal: Manager, course_id: int, visit_id: str
 ) -> Response:
-    return await _visit_form(
+    return _visit_form(
         request, db, principal, course_id, visit_id, VisitBooking, "book", course_actions.book_visit
     )
 
 
 @router.post("/courses/{course_id}/visits/{visit_id}/complete")
-async def complete_visit(
+def complete_visit(
     request: Request, db: Db, principal: Manager, course_id: int, visit_id: str
 ) -> Response:
-    return await _visit_form(
+    return _visit_form(
         request,
         db,
         principal,
@@ -472,10 +472,10 @@ async def complete_visit(
 
 
 @router.post("/courses/{course_id}/visits/{visit_id}/missed")
-async def record_missed(
+def record_missed(
     request: Request, db: Db, principal: Manager, course_id: int, visit_id: str
 ) -> Response:
-    return await _visit_form(
+    return _visit_form(
         request,
         db,
         principal,
@@ -488,11 +488,11 @@ async def record_missed(
 
 
 @router.post("/courses/{course_id}/visits/{visit_id}/link")
-async def create_link(
+def create_link(
     request: Request, db: Db, principal: LinkSender, course_id: int, visit_id: str
 ) -> Response:
     """Create (and optionally email) a link; its address is shown on the page this once."""
-    values = form_data(await request.form(), LinkRequest)
+    values = form_data(posted_form(request), LinkRequest)
     ctx = action_context(request, db, principal)
     try:
         data = parse(LinkRequest, values)
@@ -582,7 +582,7 @@ def start_dosing(
 
 
 @router.post("/courses/{course_id}/visits/{visit_id}/overrides")
-async def override_condition(
+def override_condition(
     request: Request, db: Db, principal: Overrider, course_id: int, visit_id: str
 ) -> Response:
     ctx = action_context(request, db, principal)
@@ -590,7 +590,7 @@ async def override_condition(
     def page(feedback: Feedback) -> Response:
         return _gate_page(request, db, principal, course_id, visit_id, feedback)
 
-    values = form_data(await request.form(), OverrideInput)
+    values = form_data(posted_form(request), OverrideInput)
     key = f"override-{values.get('condition', '')}"
     return submit_values(
         db,

@@ -38,7 +38,7 @@ from mendwell.web.extensions import (
     dashboard_panel,
     nav_item,
 )
-from mendwell.web.forms import form_data
+from mendwell.web.forms import form_data, posted_form
 from mendwell.web.measure_forms import answers_from_form, item_groups, messages, problem_list
 from mendwell.web.templating import render, templates
 
@@ -264,10 +264,10 @@ def _entry_form(
     return _entry_page(request, db, principal, client, as_rater=as_rater, instrument=instrument)
 
 
-async def _enter(
+def _enter(
     request: Request, db: Db, principal: Principal, client_id: int, as_rater: bool
 ) -> Response:
-    form = await request.form()
+    form = posted_form(request)
     client = get_visible_client(db, principal.actor, client_id)
     instrument_id = str(form.get("instrument_id") or "")
     resolved = q.resolve_instrument(db, client.organisation_id, instrument_id)
@@ -316,8 +316,8 @@ def new_measure(
 
 
 @router.post("/clients/{client_id}/measures")
-async def enter_measure(request: Request, db: Db, principal: Enterer, client_id: int) -> Response:
-    return await _enter(request, db, principal, client_id, as_rater=False)
+def enter_measure(request: Request, db: Db, principal: Enterer, client_id: int) -> Response:
+    return _enter(request, db, principal, client_id, as_rater=False)
 
 
 @router.get("/clients/{client_id}/ratings/new")
@@ -332,8 +332,8 @@ def new_rating(
 
 
 @router.post("/clients/{client_id}/ratings")
-async def enter_rating(request: Request, db: Db, principal: Rater, client_id: int) -> Response:
-    return await _enter(request, db, principal, client_id, as_rater=True)
+def enter_rating(request: Request, db: Db, principal: Rater, client_id: int) -> Response:
+    return _enter(request, db, principal, client_id, as_rater=True)
 
 
 # --- submissions and corrections --------------------------------------------------------------
@@ -445,7 +445,7 @@ def rating_page(
     return _submission_page(request, db, principal, client, sub, as_rater=True)
 
 
-async def _correct(
+def _correct(
     request: Request,
     db: Db,
     principal: Principal,
@@ -453,7 +453,7 @@ async def _correct(
     submission_id: int,
     as_rater: bool,
 ) -> Response:
-    form = await request.form()
+    form = posted_form(request)
     client = get_visible_client(db, principal.actor, client_id)
     sub = q.get_client_submission(db, client, submission_id)
     instrument = q.resolve_instrument(
@@ -501,25 +501,25 @@ async def _correct(
 
 
 @router.post("/clients/{client_id}/measures/{submission_id}/corrections")
-async def correct_measure(
+def correct_measure(
     request: Request, db: Db, principal: Enterer, client_id: int, submission_id: int
 ) -> Response:
-    return await _correct(request, db, principal, client_id, submission_id, as_rater=False)
+    return _correct(request, db, principal, client_id, submission_id, as_rater=False)
 
 
 @router.post("/clients/{client_id}/ratings/{submission_id}/corrections")
-async def correct_rating(
+def correct_rating(
     request: Request, db: Db, principal: Rater, client_id: int, submission_id: int
 ) -> Response:
-    return await _correct(request, db, principal, client_id, submission_id, as_rater=True)
+    return _correct(request, db, principal, client_id, submission_id, as_rater=True)
 
 
 # --- self-report links ------------------------------------------------------------------------
 
 
 @router.post("/clients/{client_id}/links")
-async def create_link(request: Request, db: Db, principal: Enterer, client_id: int) -> Response:
-    form = await request.form()
+def create_link(request: Request, db: Db, principal: Enterer, client_id: int) -> Response:
+    form = posted_form(request)
     values = form_data(form, LinkCreate)
     ctx = action_context(request, db, principal)
     try:
@@ -613,10 +613,10 @@ def alert_page(
 
 
 @router.post("/clients/{client_id}/alerts/{alert_id}/acknowledge")
-async def acknowledge_alert(
+def acknowledge_alert(
     request: Request, db: Db, principal: Acknowledger, client_id: int, alert_id: int
 ) -> Response:
-    values = form_data(await request.form(), AlertAcknowledge)
+    values = form_data(posted_form(request), AlertAcknowledge)
     ctx = action_context(request, db, principal)
     try:
         actions.acknowledge_alert(ctx, client_id, alert_id, parse(AlertAcknowledge, values))
@@ -669,11 +669,11 @@ def instruments(request: Request, db: Db, principal: KnowledgeManager) -> Respon
     return _instruments_page(request, db, principal)
 
 
-async def _uploaded_text(request: Request) -> str:
-    form = await request.form()
+def _uploaded_text(request: Request) -> str:
+    form = posted_form(request)
     upload = form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
-        raw = await upload.read(MAX_INSTRUMENT_FILE_CHARS + 1)
+        raw = upload.file.read(MAX_INSTRUMENT_FILE_CHARS + 1)
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -683,11 +683,11 @@ async def _uploaded_text(request: Request) -> str:
 
 
 @router.post("/admin/instruments")
-async def upload_instrument(request: Request, db: Db, principal: KnowledgeManager) -> Response:
+def upload_instrument(request: Request, db: Db, principal: KnowledgeManager) -> Response:
     ctx = action_context(request, db, principal)
     text = ""
     try:
-        text = await _uploaded_text(request)
+        text = _uploaded_text(request)
         data = parse(InstrumentUpload, {"text": text})
         row = actions.upload_instrument(ctx, principal.info.organisation_id, data.text)
     except InvalidInput as exc:
@@ -708,10 +708,10 @@ def _problem_text(err: FieldError) -> str:
 
 
 @router.post("/admin/instruments/{custom_id}/active")
-async def set_instrument_active(
+def set_instrument_active(
     request: Request, db: Db, principal: KnowledgeManager, custom_id: int
 ) -> Response:
-    form = await request.form()
+    form = posted_form(request)
     actions.set_instrument_active(
         action_context(request, db, principal),
         principal.info.organisation_id,

@@ -20,6 +20,7 @@ from mendwell.schemas.courses import PROTOCOL_TEXT_LIMIT, ProtocolUpload
 from mendwell.store.models import Course, ProtocolDefinition
 from mendwell.web.access import Db, Principal, action_context, requires
 from mendwell.web.extensions import NavItem, nav_item
+from mendwell.web.forms import posted_form
 from mendwell.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -89,12 +90,12 @@ def protocols(request: Request, db: Db, principal: Admin) -> Response:
 
 
 @router.post("/admin/protocols")
-async def upload(request: Request, db: Db, principal: Admin) -> Response:
-    form = await request.form()
+def upload(request: Request, db: Db, principal: Admin) -> Response:
+    form = posted_form(request)
     upload_file = form.get("file")
     text = ""
     if isinstance(upload_file, UploadFile) and upload_file.filename:
-        raw = await upload_file.read(PROTOCOL_TEXT_LIMIT + 1)
+        raw = upload_file.file.read(PROTOCOL_TEXT_LIMIT + 1)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -117,8 +118,8 @@ async def upload(request: Request, db: Db, principal: Admin) -> Response:
 
 
 @router.post("/admin/protocols/{definition_id}/active")
-async def set_active(request: Request, db: Db, principal: Admin, definition_id: int) -> Response:
-    form = await request.form()
+def set_active(request: Request, db: Db, principal: Admin, definition_id: int) -> Response:
+    form = posted_form(request)
     active = str(form.get("active", "")) in {"1", "true", "on"}
     protocol_actions.set_protocol_active(
         action_context(request, db, principal),

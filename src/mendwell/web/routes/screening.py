@@ -54,6 +54,7 @@ from mendwell.store.models import Client, Screening, ScreeningVersion, Site
 from mendwell.web import screening_form as sf
 from mendwell.web.access import Db, Principal, action_context, requires
 from mendwell.web.extensions import Panel, PanelRequest, client_panel, dashboard_panel
+from mendwell.web.forms import posted_form
 from mendwell.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -207,11 +208,11 @@ def new_screening(request: Request, db: Db, principal: Editor, client_id: int) -
     )
 
 
-async def _submit(
+def _submit(
     request: Request, db: Session, principal: Principal, client_id: int, screening_id: int | None
 ) -> Response:
     """Start or save a screening, or (intent=check) only show its findings."""
-    form = await request.form()
+    form = posted_form(request)
     edit = Permission.SCREENING_EDIT
     client, screening = _fetch(request, db, principal, client_id, screening_id, edit)
     values = sf.submitted_values(form)
@@ -268,15 +269,15 @@ async def _submit(
 
 
 @router.post("/clients/{client_id}/screenings")
-async def create_screening(request: Request, db: Db, principal: Editor, client_id: int) -> Response:
-    return await _submit(request, db, principal, client_id, None)
+def create_screening(request: Request, db: Db, principal: Editor, client_id: int) -> Response:
+    return _submit(request, db, principal, client_id, None)
 
 
 @router.post("/clients/{client_id}/screenings/{screening_id}")
-async def save_screening(
+def save_screening(
     request: Request, db: Db, principal: Editor, client_id: int, screening_id: int
 ) -> Response:
-    return await _submit(request, db, principal, client_id, screening_id)
+    return _submit(request, db, principal, client_id, screening_id)
 
 
 def _version_config(version: ScreeningVersion) -> dict[str, Any]:
@@ -484,10 +485,10 @@ def _sign_errors(errors: list[FieldError], rows: dict[int, int]) -> dict[str, st
 
 
 @router.post("/clients/{client_id}/screenings/{screening_id}/sign")
-async def sign(
+def sign(
     request: Request, db: Db, principal: Signer, client_id: int, screening_id: int
 ) -> Response:
-    form = await request.form()
+    form = posted_form(request)
     _signable(request, db, principal, client_id, screening_id)
     payload, rows, problems = _signature_payload(form)
     kept = {k: v for k, v in sf.submitted_values(form).items() if k != "password"}
@@ -535,9 +536,9 @@ async def sign(
 
 
 @router.post("/screening/findings")
-async def findings_fragment(request: Request, db: Db, principal: Viewer) -> Response:
+def findings_fragment(request: Request, db: Db, principal: Viewer) -> Response:
     """The findings panel for what the form holds now; stores nothing (htmx)."""
-    form = await request.form()
+    form = posted_form(request)
     site = _form_site(db, principal, form.get("site_id"))
     today = _today(site, request) if site else request.app.state.clock.now().date()
     errors: list[str] = []

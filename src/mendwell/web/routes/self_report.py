@@ -23,6 +23,7 @@ from mendwell.queries import measures as q
 from mendwell.security.tokens import tokens_equal
 from mendwell.store.models import SelfReportLink, Site
 from mendwell.web.access import Db, MaybeUser, client_ip
+from mendwell.web.forms import posted_form
 from mendwell.web.measure_forms import answers_from_form, messages, problem_list
 from mendwell.web.templating import render
 
@@ -124,12 +125,12 @@ def fill(request: Request, db: Db, principal: MaybeUser, token: str) -> Response
 
 
 @router.post("/r/{token}")
-async def post(request: Request, db: Db, principal: MaybeUser, token: str) -> Response:
+def post(request: Request, db: Db, principal: MaybeUser, token: str) -> Response:
     ctx = _context(request, db)
     link = q.open_link(db, token, ctx.now)
     if link is None:
         return _closed(request)
-    form = await request.form()
+    form = posted_form(request)
     try:
         instruments = actions.link_instruments(ctx, link)
     except Refused:
