@@ -1,7 +1,7 @@
 """Measures: submissions, self-report links, safety alerts, custom instruments
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-25 02:41:24.961584
 """
 
@@ -15,7 +15,7 @@ import mendwell.store.types
 from mendwell.store.append_only import protect, unprotect_statements
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

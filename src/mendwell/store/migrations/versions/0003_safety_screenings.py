@@ -1,7 +1,7 @@
 """Safety screenings: versions, signatures, washout plans
 
-Revision ID: 0002
-Revises: 0005
+Revision ID: 0003
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from mendwell.store.append_only import protect
 # versions or a new screening.
 APPEND_ONLY = ("screening_version", "screening_signature", "screening_washout")
 
-revision = "0002"
-down_revision = "0005"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """Adverse events, follow-ups, expedited reports, alerts and concern reports
 
-Revision ID: 0005
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-25
 """
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import mendwell.store.types
 from mendwell.store.append_only import protect, unprotect_statements
 
-revision = "0005"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None

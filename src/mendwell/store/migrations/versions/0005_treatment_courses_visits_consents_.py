@@ -1,6 +1,6 @@
 """Treatment courses, visits, consents, dosing gate, session notes
 
-Revision ID: 0003
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-25 02:43:59.420835
 """
@@ -18,7 +18,7 @@ from mendwell.store.append_only import (
     unprotect_statements,
 )
 
-revision = "0003"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
