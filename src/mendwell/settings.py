@@ -51,6 +51,17 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(
         default=20, ge=1, description="Failed sign-ins from one network address within the window."
     )
+    two_factor_required: bool = Field(
+        default=True,
+        description="Require every user to sign in with a one-time code from an authenticator "
+        "app as well as the password. A user without one sets it up at their next sign-in. "
+        "Users who have set one up always need it, whatever this says.",
+    )
+    two_factor_issuer: str = Field(
+        default="Mendwell",
+        max_length=60,
+        description="The name authenticator apps show next to the one-time code.",
+    )
     password_min_length: int = Field(
         default=12, ge=8, le=64, description="Shortest password accepted for a new password."
     )

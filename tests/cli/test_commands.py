@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from typer.testing import CliRunner
 from mendwell.cli import app
 from mendwell.store.db import make_engine
 from mendwell.store.models import AuditEvent, Client, User
+
+NOW = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
 
 runner = CliRunner()
 KEY = "cli-test-audit-key"
@@ -149,6 +152,34 @@ def test_user_create_list_set_role_disable(env) -> None:  # type: ignore[no-unty
         .where(AuditEvent.action.in_(["role_change", "disable"])),
     )
     assert actions == 2
+
+
+def test_reset_two_factor_removes_the_app_and_records_the_reason(env) -> None:  # type: ignore[no-untyped-def]
+    from mendwell.store.models import AuthenticatorSecret, RecoveryCode
+
+    assert init(env).exit_code == 0
+    url = env["MENDWELL_DATABASE_URL"]
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        root = conn.execute(select(User.id).where(User.username == "root")).scalar_one()
+        conn.execute(
+            AuthenticatorSecret.__table__.insert().values(
+                user_id=root, secret="JBSWY3DPEHPK3PXP", created_at=NOW, confirmed_at=NOW
+            )
+        )
+        conn.execute(
+            RecoveryCode.__table__.insert().values(user_id=root, code_hash="0" * 64, created_at=NOW)
+        )
+    engine.dispose()
+    result = run(env, "user", "reset-two-factor", "root", "--reason", "lost phone")
+    assert result.exit_code == 0, result.output
+    assert scalar(url, select(func.count()).select_from(AuthenticatorSecret)) == 0
+    assert scalar(url, select(func.count()).select_from(RecoveryCode)) == 0
+    reason = scalar(url, select(AuditEvent.reason).where(AuditEvent.action == "two_factor_reset"))
+    assert reason == "lost phone"
+    unknown = run(env, "user", "reset-two-factor", "nobody")
+    assert unknown.exit_code == 1
+    assert "no user named nobody" in unknown.output
 
 
 def test_the_last_admin_cannot_be_removed(env) -> None:  # type: ignore[no-untyped-def]
@@ -295,7 +326,7 @@ def test_demo_builds_sixty_clients_deterministically(tmp_path: Path, backend: st
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_demo_logins_work(tmp_path: Path, backend: str) -> None:
-    from mendwell.demo import DEMO_PASSWORD
+    from mendwell.demo import DEMO_PASSWORD, DEMO_SETTINGS
     from mendwell.settings import load_settings
     from mendwell.web.app import create_app
     from support.web import Browser
@@ -303,7 +334,10 @@ def test_demo_logins_work(tmp_path: Path, backend: str) -> None:
     env = {"MENDWELL_DATA_DIR": str(tmp_path), "MENDWELL_AUDIT_KEY": KEY}
     assert runner.invoke(app, ["demo", "--no-serve"], env=env).exit_code == 0
     settings = load_settings(
-        database_url=f"sqlite:///{tmp_path / 'demo.sqlite3'}", data_dir=tmp_path, audit_key=KEY
+        database_url=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        data_dir=tmp_path,
+        audit_key=KEY,
+        **DEMO_SETTINGS,
     )
     web = create_app(settings)
     for username in ("admin", "alice", "bob", "carol", "dan", "mara", "rita", "ana"):

@@ -65,7 +65,11 @@ def client_payload(site_id: int, name: str = "Rowan Example", **extra: object) -
 
 def test_settings(url: str, data_dir: str) -> Settings:
     return load_settings(
-        database_url=url, data_dir=data_dir, audit_key=AUDIT_KEY.decode(), cookie_secure=True
+        database_url=url,
+        data_dir=data_dir,
+        audit_key=AUDIT_KEY.decode(),
+        cookie_secure=True,
+        two_factor_required=False,
     )
 
 

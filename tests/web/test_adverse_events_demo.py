@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from mendwell.bootstrap import open_database
-from mendwell.demo import DEMO_PASSWORD, build_demo
+from mendwell.demo import DEMO_PASSWORD, DEMO_SETTINGS, build_demo
 from mendwell.settings import load_settings
 from mendwell.store import migrate
 from mendwell.store.models import AdverseEvent, Client, ConcernReport
@@ -20,7 +20,9 @@ TODAY = date(2026, 3, 2)
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_the_demo_has_adverse_events_for_treated_clients(fresh_url, tmp_path, backend) -> None:  # type: ignore[no-untyped-def]
-    settings = load_settings(database_url=fresh_url, data_dir=tmp_path, audit_key="demo-key")
+    settings = load_settings(
+        database_url=fresh_url, data_dir=tmp_path, audit_key="demo-key", **DEMO_SETTINGS
+    )
     database = open_database(settings)
     migrate.upgrade(database.engine)
     build_demo(database, today=TODAY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mendwell.actions import audit
@@ -16,7 +16,14 @@ from mendwell.permissions import Permission, Role
 from mendwell.schemas.accounts import SiteCreate, SiteUpdate, UserCreate
 from mendwell.security.passwords import hash_password, password_problem
 from mendwell.settings import Settings
-from mendwell.store.models import Organisation, RoleAssignment, Site, User
+from mendwell.store.models import (
+    AuthenticatorSecret,
+    Organisation,
+    RecoveryCode,
+    RoleAssignment,
+    Site,
+    User,
+)
 
 SITE_FIELDS = ("name", "code", "timezone", "jurisdiction", "facilitators_see_assigned_only")
 
@@ -300,5 +307,27 @@ def set_password(
         entity_type="user",
         entity_id=user.id,
         detail={"sessions_ended": len(others)},
+    )
+    return user
+
+
+def reset_two_factor(ctx: ActionContext, user_id: int, reason: str | None = None) -> User:
+    """Remove a user's authenticator and recovery codes (a lost phone); their sessions end.
+
+    With two-factor sign-in required, the user sets up a new authenticator at the next sign-in.
+    """
+    user = visible_user(ctx, user_id)
+    _require_manage(ctx, {r.site_id for r in user.roles})
+    with writes_allowed(ctx.db):
+        ctx.db.execute(delete(AuthenticatorSecret).where(AuthenticatorSecret.user_id == user.id))
+        ctx.db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    ended = end_sessions(ctx.db, user.id, ctx.now, "two_factor_reset")
+    audit.record(
+        ctx,
+        action="two_factor_reset",
+        entity_type="user",
+        entity_id=user.id,
+        reason=reason,
+        detail={"sessions_ended": ended} if ended else None,
     )
     return user

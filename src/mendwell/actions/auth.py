@@ -16,7 +16,13 @@ from mendwell.permissions import Role
 from mendwell.security.passwords import hash_password, needs_rehash, verify_password
 from mendwell.security.tokens import new_token, token_hash
 from mendwell.settings import Settings
-from mendwell.store.models import ApiToken, LoginAttempt, User, UserSession
+from mendwell.store.models import (
+    ApiToken,
+    AuthenticatorSecret,
+    LoginAttempt,
+    User,
+    UserSession,
+)
 
 API_TOKEN_PREFIX = "mw_"  # noqa: S105 (a public prefix, not a secret)
 
@@ -37,6 +43,22 @@ class LoginResult:
     session_token: str | None = None
     session: UserSession | None = None
     user: User | None = None
+    # The password was right; a one-time code must follow before a session opens.
+    second_factor_pending: bool = False
+
+
+def authenticator_of(db: Session, user_id: int) -> AuthenticatorSecret | None:
+    return db.scalar(select(AuthenticatorSecret).where(AuthenticatorSecret.user_id == user_id))
+
+
+def has_authenticator(db: Session, user_id: int) -> bool:
+    secret = authenticator_of(db, user_id)
+    return secret is not None and secret.confirmed_at is not None
+
+
+def second_factor_needed(db: Session, settings: Settings, user: User) -> bool:
+    """Everyone when two-factor sign-in is required; otherwise those who set it up."""
+    return settings.two_factor_required or has_authenticator(db, user.id)
 
 
 def _recent_failures(db: Session, column: object, value: str, since: datetime) -> int:
@@ -108,10 +130,40 @@ def login(
             detail={"reason": reason},
         )
         return LoginResult(ok=False)
+    if needs_rehash(user.password_hash):
+        with writes_allowed(db):
+            user.password_hash = hash_password(password)
+    if second_factor_needed(db, settings, user):
+        audit.append_event(
+            db,
+            audit_key,
+            actor=actor_for(user, ip),
+            occurred_at=now,
+            action="login",
+            entity_type="session",
+            outcome="code_required",
+        )
+        return LoginResult(ok=False, user=user, second_factor_pending=True)
+    token, session = open_session(
+        db, settings, audit_key, user, ip=ip, user_agent=user_agent, now=now
+    )
+    return LoginResult(ok=True, session_token=token, session=session, user=user)
+
+
+def open_session(
+    db: Session,
+    settings: Settings,
+    audit_key: bytes,
+    user: User,
+    *,
+    ip: str,
+    user_agent: str | None,
+    now: datetime,
+    second_factor: str | None = None,
+) -> tuple[str, UserSession]:
+    """A new browser session for a user who has proved who they are; the token is returned once."""
     token = new_token()
     with writes_allowed(db):
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
         user.last_login_at = now
         session = UserSession(
             token_hash=token_hash(token),
@@ -124,7 +176,7 @@ def login(
             user_agent=(user_agent or "")[:300] or None,
         )
         db.add(session)
-        db.add(LoginAttempt(username=name, ip=ip, attempted_at=now, succeeded=True))
+        db.add(LoginAttempt(username=user.username, ip=ip, attempted_at=now, succeeded=True))
         db.flush()
     audit.append_event(
         db,
@@ -134,8 +186,9 @@ def login(
         action="login",
         entity_type="session",
         entity_id=session.id,
+        detail={"second_factor": second_factor} if second_factor else None,
     )
-    return LoginResult(ok=True, session_token=token, session=session, user=user)
+    return token, session
 
 
 def resolve_session(

@@ -92,7 +92,7 @@ def demo(
     ] = True,
 ) -> None:
     """Create (or refresh) a demo database of fictional clients in the data folder, then serve."""
-    from mendwell.demo import DEMO_PASSWORD, build_demo
+    from mendwell.demo import DEMO_PASSWORD, DEMO_SETTINGS, build_demo
     from mendwell.settings import load_settings
 
     started = time.monotonic()
@@ -104,6 +104,7 @@ def demo(
         database_url=f"sqlite:///{demo_file}",
         data_dir=base.data_dir,
         cookie_secure=base.cookie_secure,
+        **DEMO_SETTINGS,
     )
     database = open_database(settings)
     migrate.upgrade(database.engine)
@@ -112,6 +113,7 @@ def demo(
     typer.echo(f"Demo database ready in {elapsed:.1f} s: {demo_file}")
     typer.echo(summary.describe())
     typer.echo(f"All demo users have the password: {DEMO_PASSWORD}")
+    typer.echo("Two-factor sign-in is off in the demo (a real installation requires it).")
     if not serve_after:
         return
     import uvicorn

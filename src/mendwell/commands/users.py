@@ -15,7 +15,10 @@ from mendwell.schemas.common import parse
 from mendwell.store.db import transaction
 from mendwell.store.models import Organisation, Site, User
 
-app = typer.Typer(help="Create, list and disable users; set their roles.", no_args_is_help=True)
+app = typer.Typer(
+    help="Create, list and disable users; set their roles; reset two-factor sign-in.",
+    no_args_is_help=True,
+)
 
 
 def _site_id(db: object, code: str) -> int:
@@ -113,3 +116,17 @@ def set_role(
             None if role == "none" else Role(role),
         )
     typer.echo(f"{username}: {role} at {site.upper()}.")
+
+
+@app.command("reset-two-factor")
+def reset_two_factor(
+    username: str, reason: Annotated[str | None, typer.Option(help="Why (recorded).")] = None
+) -> None:
+    """Remove a user's authenticator app and recovery codes (e.g. a lost phone).
+
+    Their sessions end; with two-factor sign-in required they set up a new app at next sign-in.
+    """
+    database = database_or_exit()
+    with reported_errors(), transaction(database.sessionmaker) as db:
+        accounts.reset_two_factor(database.context(db), _user(db, username).id, reason)
+    typer.echo(f"Reset two-factor sign-in of {username}; its sessions have ended.")

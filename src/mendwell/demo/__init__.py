@@ -9,6 +9,7 @@ import importlib
 
 from mendwell.demo.builder import (
     DEMO_PASSWORD,
+    DEMO_SETTINGS,
     DEMO_STEPS,
     DemoContext,
     DemoSummary,
@@ -16,7 +17,15 @@ from mendwell.demo.builder import (
     demo_step,
 )
 
-__all__ = ["DEMO_PASSWORD", "DEMO_STEPS", "DemoContext", "DemoSummary", "build_demo", "demo_step"]
+__all__ = [
+    "DEMO_PASSWORD",
+    "DEMO_SETTINGS",
+    "DEMO_STEPS",
+    "DemoContext",
+    "DemoSummary",
+    "build_demo",
+    "demo_step",
+]
 
 # Modules whose steps build the demo; steps run in this order (each builds on the ones before).
 STEP_MODULES = ("registry", "screening", "courses", "measures", "adverse_events")

@@ -17,6 +17,8 @@ from mendwell.store.db import transaction
 from mendwell.store.models import Client, Organisation, Site, User
 
 DEMO_PASSWORD = "mendwell-demo-2026"  # noqa: S105 (published on purpose: demo accounts only)
+# Settings the demo runs with: its users have no authenticator app, so no two-factor sign-in.
+DEMO_SETTINGS: dict[str, object] = {"two_factor_required": False}
 
 
 @dataclass

@@ -44,6 +44,11 @@ from mendwell.store.models.screening import (
     ScreeningVersion,
     ScreeningWashout,
 )
+from mendwell.store.models.two_factor import (
+    AuthenticatorSecret,
+    RecoveryCode,
+    SignInChallenge,
+)
 
 __all__ = [
     "AdverseEvent",
@@ -52,6 +57,7 @@ __all__ = [
     "AdverseEventReport",
     "ApiToken",
     "AuditEvent",
+    "AuthenticatorSecret",
     "CalendarFeedToken",
     "Client",
     "ClientAssignment",
@@ -70,6 +76,7 @@ __all__ = [
     "Organisation",
     "PregnancyTest",
     "ProtocolDefinition",
+    "RecoveryCode",
     "RoleAssignment",
     "SafetyAlert",
     "Screening",
@@ -79,6 +86,7 @@ __all__ = [
     "SelfReportLink",
     "SessionNote",
     "SessionNoteAddendum",
+    "SignInChallenge",
     "Site",
     "User",
     "UserSession",

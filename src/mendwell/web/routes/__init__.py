@@ -16,11 +16,13 @@ from mendwell.web.routes import (
     protocols,
     screening,
     self_report,
+    two_factor,
 )
 
 ROUTERS = [
     health.router,
     auth.router,
+    two_factor.router,
     dashboard.router,
     clients.router,
     screening.router,

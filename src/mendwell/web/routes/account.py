@@ -1,4 +1,4 @@
-"""The signed-in user's own account: API tokens and password."""
+"""The signed-in user's own account: API tokens, password and recovery codes."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from mendwell.actions import accounts
+from mendwell.actions import accounts, two_factor
 from mendwell.actions import auth as auth_actions
-from mendwell.actions.errors import InvalidInput
+from mendwell.actions.errors import InvalidInput, Refused
 from mendwell.security.passwords import verify_password
 from mendwell.store.models import ApiToken, Site
 from mendwell.web.access import Db, Principal, SignedIn, action_context
@@ -45,6 +45,9 @@ def _page(
             "errors": errors or {},
             "notice": notice,
             "roles": [(sites[r.site_id], r.role) for r in principal.user.roles],
+            "two_factor": auth_actions.has_authenticator(db, principal.info.id),
+            "recovery_codes_left": two_factor.unused_recovery_codes(db, principal.info.id),
+            "two_factor_required": request.app.state.settings.two_factor_required,
         },
         status_code=status_code,
     )
@@ -103,3 +106,18 @@ def change_password(
     return _page(
         request, db, principal, notice="Password changed. Your other sessions have been signed out."
     )
+
+
+@router.post("/account/recovery-codes")
+def replace_recovery_codes(
+    request: Request, db: Db, principal: SignedIn, code: Annotated[str, Form(max_length=64)] = ""
+) -> Response:
+    try:
+        codes = two_factor.replace_recovery_codes(action_context(request, db, principal), code)
+    except InvalidInput as exc:
+        db.rollback()
+        return _page(request, db, principal, errors=errors_by_field(exc.errors), status_code=422)
+    except Refused as exc:
+        db.rollback()
+        return _page(request, db, principal, errors={"code": exc.message}, status_code=409)
+    return render(request, "two_factor/recovery_codes.html", {"codes": codes, "next": "/account"})

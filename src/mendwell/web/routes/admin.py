@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from mendwell.actions import accounts
 from mendwell.actions import audit as audit_actions
+from mendwell.actions.auth import has_authenticator
 from mendwell.actions.context import ActionContext
 from mendwell.actions.errors import Conflict, FieldError, InvalidInput
 from mendwell.permissions import Permission, Role
@@ -125,6 +126,7 @@ def _user_page(
             "current": current,
             "roles": list(Role),
             "errors": errors or {},
+            "two_factor": has_authenticator(db, user.id),
         },
         status_code=status_code,
     )
@@ -204,6 +206,23 @@ def reset_password(
         principal,
         user_id,
         lambda ctx: accounts.set_password(ctx, settings, user_id, password),
+    )
+
+
+@router.post("/users/{user_id}/two-factor-reset")
+def reset_two_factor(
+    request: Request,
+    db: Db,
+    principal: UserAdmin,
+    user_id: int,
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    return _account_change(
+        request,
+        db,
+        principal,
+        user_id,
+        lambda ctx: accounts.reset_two_factor(ctx, user_id, reason.strip() or None),
     )
 
 
