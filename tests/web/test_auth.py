@@ -223,3 +223,15 @@ def test_next_parameter_cannot_send_the_user_elsewhere(app) -> None:  # type: ig
         },
     )
     assert response.headers["location"] == "/"
+
+
+def test_a_common_new_password_is_refused_naming_the_field(app) -> None:  # type: ignore[no-untyped-def]
+    browser = Browser(app)
+    browser.login("alice")
+    response = browser.post(
+        "/account/password",
+        {"current_password": "correct horse battery staple", "password": "qwertyuiop123"},
+    )
+    assert response.status_code == 422
+    assert "is too easy to guess" in response.text
+    assert Browser(app).login("alice").status_code == 303  # the old password still works

@@ -118,8 +118,10 @@ def update_site(ctx: ActionContext, site_id: int, data: SiteUpdate) -> Site:
     return site
 
 
-def _check_password(settings: Settings, password: str) -> None:
-    problem = password_problem(password, min_length=settings.password_min_length)
+def _check_password(settings: Settings, password: str, personal: list[str | None]) -> None:
+    problem = password_problem(
+        password, min_length=settings.password_min_length, personal=[p for p in personal if p]
+    )
     if problem:
         raise InvalidInput.single("password", problem)
 
@@ -139,7 +141,7 @@ def create_user(
     _require_manage(ctx, set(data.roles))
     if ctx.db.scalar(select(User.id).where(User.username == data.username)) is not None:
         raise InvalidInput.single("username", "is already taken")
-    _check_password(settings, data.password)
+    _check_password(settings, data.password, [data.username, data.full_name, data.email])
     sites = {s.id for s in ctx.db.scalars(select(Site).where(Site.id.in_(list(data.roles))))}
     unknown = set(data.roles) - sites
     if unknown:
@@ -284,7 +286,7 @@ def set_password(
         raise NotFound("user", user_id)
     if user.id != ctx.actor.user_id:
         _require_manage(ctx, {r.site_id for r in user.roles})
-    _check_password(settings, password)
+    _check_password(settings, password, [user.username, user.full_name, user.email])
     with writes_allowed(ctx.db):
         user.password_hash = hash_password(password)
         user.password_changed_at = ctx.now
