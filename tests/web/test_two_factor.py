@@ -250,3 +250,17 @@ def test_with_the_setting_off_a_user_who_has_an_app_still_needs_it(settings, eng
     assert not settings.two_factor_required
     assert Browser(relaxed).login("alice").headers["location"] == "/login/code"
     assert Browser(relaxed).login("bob").headers["location"] == "/"  # no app, not required
+
+
+def test_a_password_reset_does_not_bypass_the_second_factor(app, clock, world) -> None:  # type: ignore[no-untyped-def]
+    _set_up(Browser(app), clock)
+    admin = Browser(app)
+    _set_up(admin, clock, "admin")
+    new_password = "velvet otter kettle drum"
+    done = admin.post(f"/admin/users/{world.users['alice']}/password", {"password": new_password})
+    assert done.status_code == 303
+    alice = Browser(app)
+    response = alice.login("alice", new_password)
+    assert response.headers["location"] == "/login/code"
+    assert "Enter your code" in _code_page(alice).text
+    assert alice.get("/").status_code == 303
