@@ -194,3 +194,44 @@ def test_an_arm_without_data_at_a_visit_is_a_clear_reason_not_a_crash() -> None:
 )
 def test_the_default_reference_arm_is_the_control(arms: tuple[str, ...], reference: str) -> None:
     assert default_reference_arm(arms) == reference
+
+
+def test_completion_counts_only_subjects_a_visit_was_due_for() -> None:
+    settings = ReportSettings("pcl5", 10)
+    # Week 8 was due for S1 and S3 only (S2's course is still before it): S3 dropped out.
+    report = outcome_report(
+        frame(SINGLE),
+        settings,
+        due={"S1": {"week4", "week8"}, "S2": {"week4"}, "S3": {"week4", "week8"}},
+    )
+    rows = {c.visit: (c.enrolled, c.assessed, c.dropped_out) for c in report.completion}
+    assert rows == {"week4": (3, 3, 0), "week8": (2, 1, 1)}
+    # Without it, every enrolled subject counts at every visit.
+    plain = outcome_report(frame(SINGLE), settings)
+    assert {c.visit: c.enrolled for c in plain.completion} == {"week4": 3, "week8": 3}
+
+
+def test_loss_of_diagnosis_counts_follow_up_visits_only() -> None:
+    records = [
+        OutcomeRecord(
+            "S1",
+            "A",
+            "p",
+            "mdma",
+            "all",
+            visit,
+            ORDER[visit],
+            "caps5",
+            total,
+            date(2026, 1, 1 + ORDER[visit]),
+            diagnosis,
+        )
+        for visit, total, diagnosis in (
+            ("screening", 50, True),
+            ("baseline", 48, True),
+            ("week4", 20, False),
+        )
+    ]
+    data = build_long_dataset(records, baseline_visit="baseline")
+    report = outcome_report(data, ReportSettings("caps5", 10))
+    assert [(r.visit, r.events, r.n) for r in report.loss_of_diagnosis] == [("week4", 1, 1)]

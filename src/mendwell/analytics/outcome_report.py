@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -171,8 +171,19 @@ def default_reference_arm(arms: Sequence[str]) -> str:
     return sorted(arms)[0]
 
 
-def outcome_report(frame: pd.DataFrame, settings: ReportSettings) -> OutcomeReport:
-    """The report for ``settings.instrument``; see the module docstring."""
+def outcome_report(
+    frame: pd.DataFrame,
+    settings: ReportSettings,
+    *,
+    due: Mapping[str, Collection[str]] | None = None,
+) -> OutcomeReport:
+    """The report for ``settings.instrument``; see the module docstring.
+
+    ``due`` maps each subject to the visits that were due by now (held, missed, cancelled or
+    with their window closed); completion at a visit then counts only the subjects it was due
+    for, so a visit still to come is not counted as dropout. Without it every enrolled subject
+    counts at every visit.
+    """
     data = frame[frame["instrument"] == settings.instrument].copy()
     arms = tuple(sorted({str(a) for a in data["arm"]}))
     if data.empty:
@@ -216,26 +227,15 @@ def outcome_report(frame: pd.DataFrame, settings: ReportSettings) -> OutcomeRepo
             confidence=confidence,
         )
     )
-    lost = _rate_rows(loss_of_diagnosis_rates(data, by=by, confidence=confidence))
+    # Rates are over follow-up visits of clients with a baseline (not, e.g., screening).
+    followed = data[data["change"].notna()]
+    lost = _rate_rows(loss_of_diagnosis_rates(followed, by=by, confidence=confidence))
     remission: tuple[RateRow, ...] = ()
     if settings.remission is not None:
-        # Assessable for remission: follow-up visits of clients with a baseline.
-        followed = data[data["change"].notna()]
         remission = _rate_rows(
             remission_rates(followed, settings.remission, by=by, confidence=confidence)
         )
-    completion = tuple(
-        CompletionRow(
-            str(r.arm),
-            str(r.visit),
-            int(r.enrolled),
-            int(r.assessed),
-            int(r.dropped_out),
-            int(r.intermittent),
-            float(r.completion),
-        )
-        for r in completion_by_visit(data, by=by).itertuples(index=False)
-    )
+    completion = _completion(data, by, due)
     comparison = None
     if design == "arms":
         comparison = _compare_arms(data, arms, settings)
@@ -256,6 +256,38 @@ def outcome_report(frame: pd.DataFrame, settings: ReportSettings) -> OutcomeRepo
         waterfall=_waterfall(data),
         comparison=comparison,
         notes=tuple(notes),
+    )
+
+
+def _completion(
+    data: pd.DataFrame, by: tuple[str, ...], due: Mapping[str, Collection[str]] | None
+) -> tuple[CompletionRow, ...]:
+    table = completion_by_visit(data, by=by)
+    if due is not None:
+        parts = []
+        for visit in table["visit"].unique():
+            subjects = [s for s, visits in due.items() if visit in visits]
+            subset = data[data["client"].isin(subjects)]
+            if subset.empty:
+                continue
+            rows = completion_by_visit(subset, by=by)
+            parts.append(rows[rows["visit"] == visit])
+        order = {v: i for i, v in enumerate(visit_levels(data))}
+        table = pd.concat(parts) if parts else table.iloc[0:0]
+        table = table.sort_values(
+            [*by, "visit"], key=lambda c: c.map(order) if c.name == "visit" else c
+        )
+    return tuple(
+        CompletionRow(
+            str(r.arm),
+            str(r.visit),
+            int(r.enrolled),
+            int(r.assessed),
+            int(r.dropped_out),
+            int(r.intermittent),
+            float(r.completion),
+        )
+        for r in table.itertuples(index=False)
     )
 
 

@@ -19,7 +19,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import urlencode
 
 import pandas as pd
 from sqlalchemy import select
@@ -30,6 +29,7 @@ from mendwell.actions.errors import FieldError, InvalidInput
 from mendwell.analytics.dataset import OutcomeRecord
 from mendwell.analytics.outcome_report import SINGLE_GROUP
 from mendwell.analytics.summaries import wilson_interval
+from mendwell.clinical.courses import VisitStatus
 from mendwell.clinical.instruments import Instrument, get_instrument
 from mendwell.clinical.protocols.schema import Protocol
 from mendwell.permissions import Permission
@@ -48,6 +48,8 @@ from mendwell.store.models import (
 INSTRUMENTS: dict[str, str] = {"pcl5": "PCL-5", "caps5-past-month": "CAPS-5 (past month)"}
 NO_ARM = "no arm"
 GRADES = (1, 2, 3, 4, 5)
+# A visit in one of these states was due, whatever its window.
+CLOSED = (VisitStatus.COMPLETED, VisitStatus.MISSED, VisitStatus.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -59,19 +61,6 @@ class OutcomeFilter:
     since: date | None = None
     until: date | None = None
     reference_arm: str | None = None
-
-    def query_string(self) -> str:
-        """The filters as URL query parameters (for the report and CSV links)."""
-        values = {
-            "instrument": self.instrument,
-            "site": self.site_id,
-            "protocol": self.protocol,
-            "substance": self.substance,
-            "from": self.since.isoformat() if self.since else None,
-            "to": self.until.isoformat() if self.until else None,
-            "reference": self.reference_arm,
-        }
-        return urlencode({k: v for k, v in values.items() if v not in (None, "")})
 
 
 @dataclass(frozen=True)
@@ -188,6 +177,7 @@ class OutcomeData:
     course_status: dict[str, dict[str, int]] = field(default_factory=dict)  # arm -> status -> n
     unmatched: int = 0  # totals outside every visit window
     without_arm: int = 0  # courses left out because others have arms and they have none
+    due: dict[str, set[str]] = field(default_factory=dict)  # subject -> visits due by today
     adverse_events: list[AERateRow] = field(default_factory=list)
     arms: list[str] = field(default_factory=list)
 
@@ -292,6 +282,9 @@ def outcome_data(db: Session, actor: Actor, f: OutcomeFilter, today: date) -> Ou
             data.visit_labels.setdefault(visit.visit_id, visit.label)
         if item.baseline_visit:
             data.baseline_visit[item.subject] = item.baseline_visit
+        data.due[item.subject] = {
+            v.visit_id for v in item.visits if v.status in CLOSED or v.latest_date < today
+        }
     data.records, data.unmatched = _records(db, selected, instrument, order)
     data.adverse_events = _adverse_events(db, selected, today)
     return data

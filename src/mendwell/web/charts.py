@@ -212,7 +212,9 @@ def trajectory_chart(
             + [f"{x_of(r[1]):.1f},{y_of(r[3]):.1f}" for r in reversed(with_ci)]
         )
         points = [ChartPoint(x_of(r[1]), y_of(r[2]), r[2], date.min, f"{r[2]:.1f}") for r in rows]
-        bands.append(MeanBand(arm_index[arm], arm, line([(r[1], r[2]) for r in rows]), band, points))
+        bands.append(
+            MeanBand(arm_index[arm], arm, line([(r[1], r[2]) for r in rows]), band, points)
+        )
     y_ticks = [Guide(None, y_of(v), _fmt(v)) for v in _ticks(low, high)]
     x_ticks = [Guide(x_of(v), None, labels.get(v, v)) for v in visits]
     return TrajectoryChart(width, height, left, right, top, bottom, y_ticks, x_ticks, faint, bands)

@@ -252,6 +252,5 @@ def test_remission_definitions_are_checked_against_the_instrument():
         data["remission_definitions"][0].pop("max_total")
 
     assert problems_after("pcl5", no_condition) == [
-        "remission_definitions.0: a remission definition needs max_total or "
-        "loss_of_diagnosis"
+        "remission_definitions.0: a remission definition needs max_total or loss_of_diagnosis"
     ]

@@ -602,4 +602,7 @@ def _interpretation_problems(ins: Instrument) -> Iterator[str]:
         if remission.max_total is not None and ins.total_range is not None:
             low, high = ins.total_range
             if not low <= remission.max_total <= high:
-                yield f"remission_definitions.{i}.max_total: {remission.max_total} leaves the score range"
+                yield (
+                    f"remission_definitions.{i}.max_total: {remission.max_total} leaves the "
+                    "score range"
+                )
