@@ -1,5 +1,7 @@
 """Demo measures: PCL-5, PHQ-9 and GAD-7 (self-report) and CAPS-5 (rated by Rita) for every
-client past referral, at baseline, during treatment, at the endpoint and at follow-up.
+client past referral, at baseline, during treatment, at the endpoint and at follow-up. Clients
+whose course lists measures at its visits are measured at those visits as they were held, so the
+program outcomes page has visit-by-visit data.
 
 Most clients improve (as in the published MDMA- and psilocybin-assisted therapy trials), with
 visit-to-visit noise; a few do not respond. Answers are generated item by item, so every total is
@@ -13,13 +15,17 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
 from mendwell.actions import measures
 from mendwell.actions.context import ActionContext
 from mendwell.clinical.instruments import Instrument, get_instrument
 from mendwell.clinical.registry import ClientStatus
 from mendwell.demo.builder import DemoClient, DemoContext, demo_step
+from mendwell.queries.courses import protocol_of, visit_measures
 from mendwell.schemas.measures import AlertAcknowledge, MeasureEntry
-from mendwell.store.models import Client
+from mendwell.store.models import Client, Course
 
 SELF_REPORT = ("pcl5", "phq9", "gad7")
 RATED = "caps5-past-month"
@@ -50,7 +56,14 @@ def _dates(client: Client) -> dict[str, date]:
 
 
 def _visits(client: Client, today: date, rng: random.Random) -> list[Visit]:
-    """The measurement visits a client at this stage has had."""
+    """The measurement visits a client at this stage has had.
+
+    A course whose protocol lists the PCL-5 or CAPS-5 at its visits is measured at those
+    visits as they were held (improvement follows the dosing sessions held before); between
+    them, and for courses without measure visits, the client fills questionnaires during
+    treatment and at follow-up as a measurement-based-care program would.
+    """
+    course_visits = _course_visits(client, today)
     when = _dates(client)
     if ClientStatus.SCREENING not in when:
         return []
@@ -68,7 +81,38 @@ def _visits(client: Client, today: date, rng: random.Random) -> list[Visit]:
             visits.append(Visit(follow_up + timedelta(days=3), 1.0, True))
             done = when.get(ClientStatus.COMPLETED) or follow_up + timedelta(days=75)
             visits.append(Visit(done - timedelta(days=5), 1.1, True))
+    if course_visits:
+        # Between course visits only; the course's own measure visits replace the rest.
+        first = course_visits[0].day
+        visits = [
+            v
+            for v in visits
+            if v.day > first and all(abs((v.day - c.day).days) > 10 for c in course_visits)
+        ]
+        visits = sorted(course_visits + visits, key=lambda v: v.day)
     return [v for v in visits if v.day <= today]
+
+
+def _course_visits(client: Client, today: date) -> list[Visit]:
+    """Held visits of the client's latest course that list the PCL-5 or CAPS-5."""
+    db = object_session(client)
+    assert db is not None
+    course = db.scalars(
+        select(Course).where(Course.client_id == client.id).order_by(Course.id.desc())
+    ).first()
+    if course is None:
+        return []
+    protocol = protocol_of(course.definition)
+    doses = [v for v in course.visits if v.kind == "dosing"]
+    out = []
+    for visit in course.visits:
+        listed = {m.instrument for m in visit_measures(protocol, visit.visit_id)}
+        if visit.actual_date is None or visit.actual_date > today or not listed & {"pcl5", RATED}:
+            continue
+        held_before = sum(1 for d in doses if d.actual_date and d.actual_date < visit.actual_date)
+        fraction = held_before / len(doses) if doses else 0.0
+        out.append(Visit(visit.actual_date, fraction, RATED in listed))
+    return out
 
 
 def _answers(instrument: Instrument, target: int, rng: random.Random) -> dict[str, int | None]:

@@ -33,7 +33,7 @@ def test_every_safety_flag_code_is_documented():
 
 @pytest.mark.parametrize("instrument", list_instruments(), ids=lambda i: i.id)
 def test_every_unconfirmed_fact_is_listed(instrument):
-    for group in ("cut_points", "change_thresholds"):
+    for group in ("cut_points", "change_thresholds", "remission_definitions"):
         for fact in getattr(instrument, group):
             if fact.unconfirmed:
                 assert f"`{fact.id}`" in UNCONFIRMED, (instrument.id, fact.id)

@@ -227,3 +227,30 @@ def test_an_unknown_id_is_a_clear_error():
 def test_custom_instruments_cannot_shadow_shipped_ones():
     with pytest.raises(ValueError, match="reuses an existing id"):
         list_instruments(include_custom=[get_instrument("pcl5")])
+
+
+def test_remission_definitions_are_checked_against_the_instrument():
+    def on_phq9(data: dict) -> None:
+        data["remission_definitions"] = [
+            {**raw("pcl5")["remission_definitions"][0], "loss_of_diagnosis": True, "max_total": 99}
+        ]
+
+    assert problems_after("phq9", on_phq9) == [
+        "remission_definitions.0.loss_of_diagnosis: PHQ-9 has no diagnostic algorithm",
+        "remission_definitions.0.max_total: 99.0 leaves the score range",
+    ]
+
+    def two_defaults(data: dict) -> None:
+        for definition in data["remission_definitions"]:
+            definition["default"] = True
+
+    assert problems_after("caps5-past-month", two_defaults) == [
+        "remission_definitions: more than one default definition"
+    ]
+
+    def no_condition(data: dict) -> None:
+        data["remission_definitions"][0].pop("max_total")
+
+    assert problems_after("pcl5", no_condition) == [
+        "remission_definitions.0: a remission definition needs max_total or loss_of_diagnosis"
+    ]

@@ -228,6 +228,27 @@ class ChangeThreshold(Sourced):
         return self
 
 
+class RemissionDefinitionSpec(Sourced):
+    """A definition of remission: every condition given must hold at the follow-up visit.
+
+    ``max_total``: the total is at or below this value; ``loss_of_diagnosis``: the client met
+    the instrument's diagnostic algorithm at baseline and no longer meets it.
+    """
+
+    id: str = Field(pattern=SLUG)
+    label: str = Field(min_length=3)
+    max_total: float | None = None
+    loss_of_diagnosis: bool = False
+    population: str = Field(min_length=2)
+    default: bool = False
+
+    @model_validator(mode="after")
+    def _some_condition(self) -> RemissionDefinitionSpec:
+        if self.max_total is None and not self.loss_of_diagnosis:
+            raise ValueError("a remission definition needs max_total or loss_of_diagnosis")
+        return self
+
+
 class SafetyFlagRule(Sourced):
     """A safety flag raised whatever the total: an item at or above a value, or an algorithm output.
 
@@ -294,6 +315,7 @@ class Instrument(KnowledgeModel):
     cut_points: tuple[CutPoint, ...] = ()
     algorithms: tuple[AlgorithmSpec, ...] = ()
     change_thresholds: tuple[ChangeThreshold, ...] = ()
+    remission_definitions: tuple[RemissionDefinitionSpec, ...] = ()
     safety_flags: tuple[SafetyFlagRule, ...] = ()
     loinc: LoincCodes | None = None
     sources: tuple[Source, ...] = Field(min_length=1)
@@ -362,6 +384,14 @@ class Instrument(KnowledgeModel):
         return self.scoring.total.multiplier if self.scoring.total else 1
 
     @property
+    def diagnosis_output(self) -> str | None:
+        """The algorithm output that says whether the diagnostic criteria are met, if any."""
+        for spec in self.algorithms:
+            if spec.name == "dsm5_symptom_clusters":
+                return str(spec.params.get("output")) if spec.params.get("output") else None
+        return None
+
+    @property
     def unconfirmed_facts(self) -> tuple[str, ...]:
         """Where each UNCONFIRMED fact of this instrument sits, with its note."""
         found: list[str] = []
@@ -383,6 +413,7 @@ def _sourced_facts(instrument: Instrument) -> Iterator[tuple[str, Sourced]]:
         ("cut_points", instrument.cut_points),
         ("algorithms", instrument.algorithms),
         ("change_thresholds", instrument.change_thresholds),
+        ("remission_definitions", instrument.remission_definitions),
         ("safety_flags", instrument.safety_flags),
     ):
         for i, fact in enumerate(group):
@@ -557,3 +588,21 @@ def _interpretation_problems(ins: Instrument) -> Iterator[str]:
             yield (
                 f"change_thresholds: more than one default {kind} threshold ({', '.join(defaults)})"
             )
+    remissions = ins.remission_definitions
+    if len({r.id for r in remissions}) != len(remissions):
+        yield "remission_definitions: each definition needs its own id"
+    if sum(r.default for r in remissions) > 1:
+        yield "remission_definitions: more than one default definition"
+    for i, remission in enumerate(remissions):
+        if remission.loss_of_diagnosis and not ins.diagnosis_output:
+            yield (
+                f"remission_definitions.{i}.loss_of_diagnosis: {ins.short_title} has no "
+                "diagnostic algorithm"
+            )
+        if remission.max_total is not None and ins.total_range is not None:
+            low, high = ins.total_range
+            if not low <= remission.max_total <= high:
+                yield (
+                    f"remission_definitions.{i}.max_total: {remission.max_total} leaves the "
+                    "score range"
+                )

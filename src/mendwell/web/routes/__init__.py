@@ -13,6 +13,7 @@ from mendwell.web.routes import (
     dashboard,
     health,
     measures,
+    outcomes,
     protocols,
     screening,
     self_report,
@@ -36,4 +37,5 @@ ROUTERS = [
     protocols.router,
     measures.router,
     self_report.router,
+    outcomes.router,
 ]
