@@ -11,6 +11,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 import uvicorn
@@ -49,12 +51,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """Serve the test app on a free local port for the browser."""
-    from mendwell.clock import Clock
-
-    app.state.clock = Clock()  # a real browser session needs real time
+@contextmanager
+def serving(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Serve ``app`` on a free local port for the browser; its address."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -64,9 +63,21 @@ def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
         if time.monotonic() > deadline:
             raise RuntimeError("test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Serve the test app on a free local port for the browser."""
+    from mendwell.clock import Clock
+
+    app.state.clock = Clock()  # a real browser session needs real time
+    with serving(app) as address:
+        yield address
 
 
 @pytest.fixture(scope="session")
@@ -85,11 +96,9 @@ def _is_fault(message) -> bool:  # type: ignore[no-untyped-def]
     return message.type == "error" and not message.text.startswith(expected)
 
 
-@pytest.fixture
-def page(playwright_browser, live_server: str):  # type: ignore[no-untyped-def]
-    context = playwright_browser.new_context(
-        base_url=live_server, viewport={"width": 1280, "height": 900}
-    )
+@contextmanager
+def watched_page(context) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """A page of ``context`` that fails the test on any script error or console fault."""
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -97,6 +106,15 @@ def page(playwright_browser, live_server: str):  # type: ignore[no-untyped-def]
     yield page
     context.close()
     assert errors == [], f"browser errors: {errors}"
+
+
+@pytest.fixture
+def page(playwright_browser, live_server: str):  # type: ignore[no-untyped-def]
+    context = playwright_browser.new_context(
+        base_url=live_server, viewport={"width": 1280, "height": 900}
+    )
+    with watched_page(context) as page:
+        yield page
 
 
 def sign_in(page, username: str, password: str | None = None) -> None:  # type: ignore[no-untyped-def]

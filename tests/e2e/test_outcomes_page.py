@@ -4,18 +4,15 @@ numbers, the single-arm psilocybin program, and the downloadable report."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 
-from e2e.conftest import _free_port, _is_fault, sign_in
+from e2e.conftest import serving, sign_in, watched_page
 from mendwell.bootstrap import open_database
-from mendwell.demo import DEMO_PASSWORD, build_demo
+from mendwell.demo import DEMO_PASSWORD, DEMO_SETTINGS, build_demo
 from mendwell.settings import load_settings
 from mendwell.store import migrate
 
@@ -27,24 +24,17 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     folder: Path = tmp_path_factory.mktemp("outcomes-demo")
     settings = load_settings(
-        database_url=f"sqlite:///{folder / 'demo.sqlite3'}", data_dir=folder, audit_key="demo"
+        database_url=f"sqlite:///{folder / 'demo.sqlite3'}",
+        data_dir=folder,
+        audit_key="demo",
+        **DEMO_SETTINGS,
     )
     database = open_database(settings)
     migrate.upgrade(database.engine)
     build_demo(database)
     app = create_app(settings, engine=database.engine)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as address:
+        yield address
     database.engine.dispose()
 
 
@@ -53,13 +43,8 @@ def demo_page(playwright_browser, demo_server: str):  # type: ignore[no-untyped-
     context = playwright_browser.new_context(
         base_url=demo_server, viewport={"width": 1280, "height": 900}, accept_downloads=True
     )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if _is_fault(msg) else None)
-    yield page
-    context.close()
-    assert errors == [], f"browser errors: {errors}"
+    with watched_page(context) as page:
+        yield page
 
 
 NUMBER = re.compile(r"−?\d+(\.\d+)?")
