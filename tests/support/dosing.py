@@ -10,8 +10,11 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from mendwell.actions import courses as course_actions
 from mendwell.actions import notes as note_actions
+from mendwell.actions.context import writes_allowed
 from mendwell.schemas.common import parse
 from mendwell.schemas.courses import ConsentInput, NoteInput, PregnancyTestInput
+from mendwell.store.db import transaction
+from mendwell.store.models import ClientAssignment
 from support.courses import TODAY, acting, enrol
 
 MDMA_CONSENTS = ("treatment", "session-recording", "supportive-touch", "overnight-stay")
@@ -88,7 +91,7 @@ OREGON_CONSENTS = ("oregon-cif", "transport-plan", "oregon-303-notice", "support
 OREGON_DAY = TODAY + timedelta(days=7)
 
 
-def oregon_ready_course(database, world, screenings) -> int:  # type: ignore[no-untyped-def]
+def oregon_ready_course(database, world, screenings, *, with_dave: bool = True) -> int:  # type: ignore[no-untyped-def]
     """Carol's client at the Oregon site, ready for the administration session on OREGON_DAY."""
     client_id = world.clients["carol"]
     screenings.sign(client_id, substance="psilocybin")
@@ -104,6 +107,22 @@ def oregon_ready_course(database, world, screenings) -> int:  # type: ignore[no-
     with acting(database, world.users["carol"], at(TODAY, 15)) as ctx:
         note_actions.save_note(ctx, course_id, "preparation-1", parse(NoteInput, note))
         note_actions.sign_note(ctx, course_id, "preparation-1")
+    if not with_dave:
+        return _consented(database, world, course_id)
+    with transaction(database.sessionmaker) as db, writes_allowed(db):
+        # Dave co-facilitates: at this site facilitators see only the clients assigned to them.
+        db.add(
+            ClientAssignment(
+                client_id=client_id,
+                user_id=world.users["dave"],
+                site_id=world.sites["B"],
+                assigned_at=at(TODAY),
+            )
+        )
+    return _consented(database, world, course_id)
+
+
+def _consented(database, world, course_id: int) -> int:  # type: ignore[no-untyped-def]
     for consent_type in OREGON_CONSENTS:
         with acting(database, world.users["carol"], at(TODAY, 12)) as ctx:
             data = {"consent_type": consent_type, "given_on": TODAY.isoformat()}

@@ -26,10 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from mendwell.actions import audit
+from mendwell.actions.auth import actor_for
 from mendwell.actions.clients import changes_since
 from mendwell.actions.context import ActionContext, writes_allowed
 from mendwell.actions.courses import active_course_for, authorise_dosing, course_visit, record_held
-from mendwell.actions.errors import Conflict, FieldError, InvalidInput, Refused
+from mendwell.actions.errors import Conflict, FieldError, InvalidInput, NotFound, Refused
 from mendwell.clinical.sessions import vitals as vital_rules
 from mendwell.clinical.sessions.discharge import DischargeRecord, review_discharge
 from mendwell.clinical.sessions.doses import (
@@ -46,6 +47,7 @@ from mendwell.clinical.sessions.rules import DosingRules
 from mendwell.clinical.sessions.snapshot import rules_to_json
 from mendwell.permissions import Permission
 from mendwell.queries.courses import protocol_of, site_today
+from mendwell.queries.scope import get_visible_client
 from mendwell.queries.session_records import (
     COSIGNED,
     ENDED,
@@ -293,10 +295,38 @@ def _staff(ctx: ActionContext, site_id: int, user_id: int, field: str) -> User:
     return user
 
 
+def _co_facilitator(ctx: ActionContext, client_id: int, site_id: int, user_id: int) -> User:
+    """A facilitator who may record this client's session (and so co-sign it)."""
+    field = "second_facilitator_id"
+    user = _staff(ctx, site_id, user_id, field)
+    actor = actor_for(user)
+    try:
+        get_visible_client(ctx.db, actor, client_id)
+    except NotFound:
+        raise InvalidInput.single(field, "is not assigned to this client") from None
+    if not actor.can(Permission.SESSION_RECORD, site_id):
+        raise InvalidInput.single(field, "may not record dosing sessions")
+    return user
+
+
 def _site(ctx: ActionContext, site_id: int) -> Site:
     site = ctx.db.get(Site, site_id)
     assert site is not None
     return site
+
+
+def view_session(ctx: ActionContext, session_id: int) -> DosingSession:
+    """A session the actor may see (``session.view``); the access is audited."""
+    session = _session(ctx, session_id, Permission.SESSION_VIEW)
+    audit.record(
+        ctx,
+        action="view",
+        entity_type=ENTITY,
+        entity_id=session.id,
+        site_id=session.site_id,
+        client_id=session.client_id,
+    )
+    return session
 
 
 # --- start, facilitators, presence -------------------------------------------------------------
@@ -341,7 +371,7 @@ def start_session(ctx: ActionContext, course_id: int, data: StartSession) -> Dos
     rules = resolve_session_rules(protocol_of(course.definition))
     lead = ctx.actor.user_id
     if data.second_facilitator_id is not None:
-        _staff(ctx, course.site_id, data.second_facilitator_id, "second_facilitator_id")
+        _co_facilitator(ctx, course.client_id, course.site_id, data.second_facilitator_id)
         if data.second_facilitator_id == lead:
             raise InvalidInput.single(
                 "second_facilitator_id", "must be a different person from the lead facilitator"
@@ -393,7 +423,7 @@ def set_facilitators(ctx: ActionContext, session_id: int, data: FacilitatorsInpu
     session = _writable(ctx, session_id, data.version)
     _staff(ctx, session.site_id, data.lead_facilitator_id, "lead_facilitator_id")
     if data.second_facilitator_id is not None:
-        _staff(ctx, session.site_id, data.second_facilitator_id, "second_facilitator_id")
+        _co_facilitator(ctx, session.client_id, session.site_id, data.second_facilitator_id)
         if data.second_facilitator_id == data.lead_facilitator_id:
             raise InvalidInput.single(
                 "second_facilitator_id", "must be a different person from the lead facilitator"

@@ -222,3 +222,161 @@ def user_names(db: Session, ids: Sequence[int | None]) -> dict[int, str]:
     if not wanted:
         return {}
     return {u.id: u.full_name for u in db.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def session_out(db: Session, session: DosingSession, now: datetime) -> dict[str, object]:
+    """The whole session as the API returns it: every part, and what the rules make of it now."""
+    rules = rules_of(session)
+    ids: list[int | None] = [
+        session.lead_facilitator_id,
+        session.second_facilitator_id,
+        session.signed_by_id,
+        session.cosigned_by_id,
+    ]
+    ids += [p.user_id for p in session.presence]
+    ids += [a.given_by_id for a in session.administrations]
+    ids += [a.witnessed_by_id for a in session.administrations]
+    ids += [a.acknowledged_by_id for a in session.alerts]
+    ids += [a.recorded_by_id for a in session.addenda]
+    names = user_names(db, ids)
+
+    def person(user_id: int | None) -> dict[str, object] | None:
+        return None if user_id is None else {"id": user_id, "name": names.get(user_id)}
+
+    report = staffing_report(session, rules, now) if session.ended_at is None else None
+    staffing = session.staffing_check or staffing_json(report, now)
+    discharge = session.discharge
+    return {
+        "id": session.id,
+        "version": session.version,
+        "status": session.status,
+        "client_id": session.client_id,
+        "site_id": session.site_id,
+        "course_id": session.course_id,
+        "visit_id": session.visit_id,
+        "protocol": {"id": session.protocol_id, "version": session.protocol_version},
+        "started_at": _iso(session.started_at),
+        "ended_at": _iso(session.ended_at),
+        "lead_facilitator": person(session.lead_facilitator_id),
+        "second_facilitator": person(session.second_facilitator_id),
+        "signed_by": person(session.signed_by_id),
+        "signed_at": _iso(session.signed_at),
+        "cosigned_by": person(session.cosigned_by_id),
+        "cosigned_at": _iso(session.cosigned_at),
+        "staffing": staffing,
+        "presence": [
+            {
+                "id": p.id,
+                "user": person(p.user_id),
+                "role": p.role,
+                "arrived_at": _iso(p.arrived_at),
+                "left_at": _iso(p.left_at),
+                "note": p.note,
+            }
+            for p in session.presence
+        ],
+        "checklist": [
+            {
+                "item_id": s.item.id,
+                "label": s.item.label,
+                "kind": s.item.kind,
+                "required": s.item.required,
+                "answer": None if s.answer is None else s.answer.answer,
+                "text": None if s.answer is None else s.answer.text,
+                "answered_at": None if s.answer is None else _iso(s.answer.answered_at),
+                "complete": s.acceptable,
+                "unconfirmed": s.item.unconfirmed,
+            }
+            for s in checklist_status(session, rules)
+        ],
+        "administrations": [
+            {
+                "id": a.id,
+                "kind": a.kind,
+                "substance": a.substance,
+                "product": a.product,
+                "lot_or_unique_id": a.lot_or_unique_id,
+                "basis": a.basis,
+                "amount": a.amount,
+                "unit": a.unit,
+                "servings": a.servings,
+                "container_amount": a.container_amount,
+                "route": a.route,
+                "given_at": _iso(a.given_at),
+                "given_by": person(a.given_by_id),
+                "witnessed_by": person(a.witnessed_by_id),
+                "checks": a.checks,
+                "deviation_reason": a.deviation_reason,
+            }
+            for a in session.administrations
+        ],
+        "supplemental": [
+            {
+                "status": d.status,
+                "at": _iso(d.at),
+                "reason": d.reason,
+                "elapsed_minutes": d.elapsed_minutes,
+                "timing": d.timing,
+                "administration_id": d.administration_id,
+            }
+            for d in session.supplemental_decisions
+        ],
+        "vitals": [
+            {
+                "id": r.id,
+                "taken_at": _iso(r.taken_at),
+                "systolic_bp": r.systolic_bp,
+                "diastolic_bp": r.diastolic_bp,
+                "heart_rate": r.heart_rate,
+                "temperature_c": r.temperature_c,
+                "spo2": r.spo2,
+                "note": r.note,
+            }
+            for r in session.readings
+        ],
+        "vital_schedule": [
+            {"minute": d.minute, "due_at": _iso(d.due_at), "status": d.status}
+            for d in vital_schedule(session, rules, now)
+        ],
+        "alerts": [
+            {
+                "id": a.id,
+                "reading_id": a.reading_id,
+                "vital": a.vital,
+                "value": a.value,
+                "unit": a.unit,
+                "direction": a.direction,
+                "threshold": a.threshold,
+                "unconfirmed": a.unconfirmed,
+                "sources": a.sources,
+                "raised_at": _iso(a.raised_at),
+                "acknowledged_by": person(a.acknowledged_by_id),
+                "acknowledged_at": _iso(a.acknowledged_at),
+                "action_note": a.action_note,
+            }
+            for a in session.alerts
+        ],
+        "timeline": [
+            {"at": _iso(t.at), "kind": t.kind, "code": t.code, "text": t.text}
+            for t in sorted(session.timeline, key=lambda t: (t.at, t.id))
+        ],
+        "discharge": None
+        if discharge is None
+        else {
+            "discharged_at": _iso(discharge.discharged_at),
+            "criteria": discharge.criteria,
+            "release_to": discharge.release_to,
+            "released_to_name": discharge.released_to_name,
+            "duration_check": discharge.duration_check,
+            "problems": discharge.problems,
+            "reason": discharge.reason,
+        },
+        "addenda": [
+            {"text": a.text, "by": person(a.recorded_by_id), "at": _iso(a.recorded_at)}
+            for a in session.addenda
+        ],
+    }

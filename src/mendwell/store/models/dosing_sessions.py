@@ -18,6 +18,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mendwell.store.base import Base
+from mendwell.store.models.accounts import Site
 from mendwell.store.types import JSONType
 
 
@@ -57,6 +58,7 @@ class DosingSession(Base):
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)
 
+    site: Mapped[Site] = relationship()
     presence: Mapped[list[SessionPresence]] = relationship(
         back_populates="session", order_by="SessionPresence.id"
     )
