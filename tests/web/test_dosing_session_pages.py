@@ -1,0 +1,454 @@
+"""The live dosing-session page: every form as a plain POST and as an htmx fragment, errors next to
+their field, who may see it, the status bar, and the printed record.
+
+Alice leads dosing session 1 of her client's MDMA course (phase 3 template) on DOSING_DAY from
+09:00 UTC with Bob; the page's clock is frozen and moved on as the session goes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from mendwell.queries.dosing_sessions import session_record, session_view
+from mendwell.store.models import (
+    DoseAdministration,
+    DosingSession,
+    PreDoseAnswer,
+    SessionAddendum,
+    TimelineEntry,
+    VitalAlert,
+    VitalReading,
+)
+from support.courses import ScreeningDesk, acting, medical_at_site_b
+from support.dosing import DOSING_DAY, at, ready_course
+from support.web import Browser
+
+START = at(DOSING_DAY, 9)
+HTMX = {"hx-request": "true"}
+CHECKLIST = {
+    "answer.pre-dose-vitals": "yes",
+    "answer.pregnancy-test": "not-applicable",
+    "text.medications-today": "None",
+    "answer.fasting": "yes",
+    "answer.consent-reconfirmed": "yes",
+    "text.intention": "To feel safe",
+}
+
+
+@pytest.fixture
+def screenings(database, world, settings) -> ScreeningDesk:  # type: ignore[no-untyped-def]
+    medical_at_site_b(database, world)
+    return ScreeningDesk(database, world, settings)
+
+
+class Live:
+    """Alice's browser on a started session, and the app's clock."""
+
+    def __init__(self, app, database, world, clock, session_id: int) -> None:  # type: ignore[no-untyped-def]
+        self.app, self.database, self.world, self.clock = app, database, world, clock
+        self.id = session_id
+        self.alice = browser(app, "alice")
+
+    @property
+    def url(self) -> str:
+        return f"/sessions/{self.id}"
+
+    def post(
+        self, path: str, data: dict[str, Any], *, htmx: bool = False, who: Browser | None = None
+    ) -> Any:
+        return (who or self.alice).post(self.url + path, data, headers=HTMX if htmx else {})
+
+    def at_minute(self, minute: int) -> None:
+        self.clock._at = START + timedelta(minutes=minute)
+
+    def page(self, who: Browser | None = None) -> str:
+        response = (who or self.alice).get(self.url)
+        assert response.status_code == 200, response.text[:500]
+        return response.text
+
+    def count(self, model: type) -> int:
+        with self.database.sessionmaker() as db:
+            return int(
+                db.scalar(
+                    select(func.count()).select_from(model).where(model.session_id == self.id)
+                )
+            )
+
+    def dose(self, **fields: Any) -> Any:
+        data = {
+            "kind": "initial",
+            "product": "Midomafetamine HCl capsules",
+            "lot_or_unique_id": "LOT-42",
+            "basis": "mdma-hcl",
+            "amount": "120",
+            "unit": "mg",
+            "given_by_id": self.world.users["alice"],
+            "witnessed_by_id": self.world.users["bob"],
+            **fields,
+        }
+        return self.post("/doses", data)
+
+
+def browser(app, username: str) -> Browser:  # type: ignore[no-untyped-def]
+    b = Browser(app)
+    assert b.login(username).status_code == 303
+    return b
+
+
+@pytest.fixture
+def live(app, database, world, clock, screenings) -> Live:  # type: ignore[no-untyped-def]
+    course_id = ready_course(database, world, screenings)
+    clock._at = START
+    # A session lasts hours of clock time: nobody is signed out for being idle meanwhile.
+    app.state.settings = app.state.settings.model_copy(update={"session_idle_minutes": 24 * 60})
+    alice = browser(app, "alice")
+    visit = alice.get(f"/courses/{course_id}/visits/dosing-1")
+    assert "Start session" in visit.text
+    started = alice.post(
+        f"/courses/{course_id}/visits/dosing-1/session",
+        {"second_facilitator_id": world.users["bob"]},
+    )
+    assert started.status_code == 303, started.text[:2000]
+    session_id = int(started.headers["location"].rsplit("/", 1)[1])
+    assert "Open session" in alice.get(f"/courses/{course_id}/visits/dosing-1").text
+    return Live(app, database, world, clock, session_id)
+
+
+def test_the_page_shows_the_session_and_each_form(live) -> None:  # type: ignore[no-untyped-def]
+    html = live.page()
+    assert "Dosing session" in html
+    assert "mdma-at-phase3" in html
+    for panel in ("presence", "checklist", "doses", "vitals", "timeline", "discharge"):
+        assert f'id="panel-{panel}"' in html
+    assert "Pre-dose vital signs are due before the first dose" in html
+    assert (
+        f"/clients/{live.world.clients['alice']}/adverse-events/checklist?dosing_session_id="
+        in html
+    )
+
+
+def _text(html: str) -> str:
+    """The page's words, without tags (inline ones leave no space), on one line."""
+    inline = re.sub(r"</?(time|strong|span|a|em|del|ins)\b[^>]*>", "", html)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", inline))
+
+
+def test_each_form_posts_and_the_page_shows_the_result(live, world) -> None:  # type: ignore[no-untyped-def]
+    assert (
+        live.post("/presence", {"user_id": world.users["bob"], "role": "facilitator"}).status_code
+        == 303
+    )
+    assert live.post("/checklist", CHECKLIST).status_code == 303
+    assert "Complete" in live.page()
+    assert (
+        live.post(
+            "/vitals",
+            {"systolic_bp": 128, "diastolic_bp": 80, "heart_rate": 72, "temperature_c": "36.8"},
+        ).status_code
+        == 303
+    )
+    live.at_minute(5)
+    assert live.dose().status_code == 303
+    text = _text(live.page())
+    assert "120 mg mdma-hcl" in text
+    assert "Window: 10:35–11:05" in text
+    assert "so far 120 mg mdma-hcl" in text
+
+    live.at_minute(35)
+    assert (
+        live.post(
+            "/vitals", {"systolic_bp": 165, "diastolic_bp": 95, "heart_rate": 104}
+        ).status_code
+        == 303
+    )
+    text = _text(live.page())
+    assert "Systolic BP 165 mmHg at 09:35 is above the threshold of 160" in text
+    assert "Heart rate 104 bpm" in text
+    with live.database.sessionmaker() as db:
+        alert_ids = list(db.scalars(select(VitalAlert.id).where(VitalAlert.session_id == live.id)))
+    assert len(alert_ids) == 2
+    for alert_id in alert_ids:
+        response = live.post(
+            f"/alerts/{alert_id}/acknowledge", {"action_note": "Rested; repeat in 15 min"}
+        )
+        assert response.status_code == 303
+    text = _text(live.page())
+    assert "acknowledged 09:35 by Alice Abbott: Rested; repeat in 15 min" in text
+
+    live.at_minute(100)
+    assert live.dose(kind="supplemental", amount="60").status_code == 303
+    assert "Given, within the window (1 h 35 min after the initial dose)" in _text(live.page())
+    assert live.post("/timeline", {"code": "anxiety"}).status_code == 303
+    assert live.post("/timeline", {"text": "Client resting with eyeshades"}).status_code == 303
+    text = _text(live.page())
+    assert "10:40 Anxiety" in text
+    assert "Client resting with eyeshades" in text
+
+    # Bob steps out: a staffing gap from then to now, shown until he is back.
+    with live.database.sessionmaker() as db:
+        bob = db.scalar(select(DosingSession).where(DosingSession.id == live.id)).presence[-1]
+    assert live.post(f"/presence/{bob.id}/leave", {"note": "break"}).status_code == 303
+    live.at_minute(110)
+    assert "Staffing gap 10:40–now: 1 facilitator short (1 of 2 present)" in _text(live.page())
+    assert (
+        live.post("/presence", {"user_id": world.users["bob"], "role": "facilitator"}).status_code
+        == 303
+    )
+    assert "Staffing gap 10:40–10:50" in _text(live.page())
+
+
+def test_bad_input_names_the_field_and_writes_nothing(live) -> None:  # type: ignore[no-untyped-def]
+    response = live.post("/vitals", {"systolic_bp": "high", "diastolic_bp": 80})
+    assert response.status_code == 422
+    assert "systolic bp:" in response.text
+    assert 'id="vitals-systolic_bp"' in response.text
+    assert 'aria-invalid="true"' in response.text
+    assert live.count(VitalReading) == 0
+
+    # One bad checklist answer: none of the others is saved either.
+    response = live.post("/checklist", {**CHECKLIST, "answer.fasting": "not-applicable"})
+    assert response.status_code == 422
+    assert "fasting:" in _text(response.text)
+    assert live.count(PreDoseAnswer) == 0
+
+    # The first dose waits for the checklist: refused, with the items still open.
+    response = live.dose()
+    assert response.status_code == 409
+    assert "Not recorded:" in response.text
+    assert "Fasting as instructed" in response.text
+    assert live.count(DoseAdministration) == 0
+
+    assert live.post("/checklist", CHECKLIST).status_code == 303
+    response = live.dose(lot_or_unique_id="", amount="-5")
+    assert response.status_code == 422
+    text = _text(response.text)
+    assert "lot or unique id:" in text
+    assert "amount:" in text
+    assert live.count(DoseAdministration) == 0
+
+    response = live.post("/timeline", {})
+    assert response.status_code == 422
+    assert "choose an observation or write a note" in response.text
+    assert live.count(TimelineEntry) == 0
+
+
+def test_htmx_posts_answer_with_the_panel_and_the_status_bar(live) -> None:  # type: ignore[no-untyped-def]
+    response = live.post("/checklist", CHECKLIST, htmx=True)
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert response.text.lstrip().startswith('<section id="panel-checklist"')
+    assert "Checklist saved." in response.text
+    # The dose panel depends on the checklist: it comes along, out of band, as does the status.
+    assert re.search(r'<section id="panel-doses" [^>]*hx-swap-oob="true"', response.text)
+    assert 'id="session-status"' in response.text
+    assert 'hx-swap-oob="true"' in response.text
+
+    response = live.post("/vitals", {"heart_rate": 400}, htmx=True)
+    assert response.status_code == 422
+    assert response.text.lstrip().startswith('<section id="panel-vitals"')
+    assert "heart rate:" in response.text
+    assert live.count(VitalReading) == 0
+
+    response = live.post("/vitals", {"heart_rate": 80}, htmx=True)
+    assert response.status_code == 200
+    assert "Reading recorded." in response.text
+    # A plain page still works for the same form.
+    assert live.post("/vitals", {"heart_rate": 82}).status_code == 303
+    assert live.count(VitalReading) == 2
+
+
+def test_the_status_bar_polls_and_flags_overdue_readings(live) -> None:  # type: ignore[no-untyped-def]
+    live.post("/checklist", CHECKLIST)
+    live.post("/vitals", {"heart_rate": 80})
+    live.dose()
+    live.at_minute(29)
+    status = live.alice.get(live.url + "/status")
+    assert status.status_code == 200
+    assert 'hx-trigger="every 30s"' in status.text
+    assert "due now" in _text(status.text)
+    assert "30-minute reading" in status.text
+    live.at_minute(45)
+    text = _text(live.alice.get(live.url + "/status").text)
+    assert "Vital signs overdue: the 30-minute reading was due at 09:30" in text
+    assert "0 h 45 min so far" in text
+    assert "minimum 8 h 00 min (7 h 15 min to go)" in text
+
+
+def test_who_may_see_and_record(live, app) -> None:  # type: ignore[no-untyped-def]
+    for name in ("rita", "ana"):
+        other = browser(app, name)
+        assert other.get(live.url).status_code == 403
+        assert other.get(live.url + "/record").status_code == 403
+        assert other.post(live.url + "/vitals", {"heart_rate": 80}).status_code == 403
+    carol = browser(app, "carol")
+    assert carol.get(live.url).status_code == 404
+    assert carol.post(live.url + "/vitals", {"heart_rate": 80}).status_code == 404
+    assert live.count(VitalReading) == 0
+    # Bob, the co-facilitator, records as well.
+    bob = browser(app, "bob")
+    assert live.post("/vitals", {"heart_rate": 80}, who=bob).status_code == 303
+
+
+def _run_to_discharge(live, world) -> None:  # type: ignore[no-untyped-def]
+    live.post("/presence", {"user_id": world.users["bob"], "role": "facilitator"})
+    live.post("/checklist", CHECKLIST)
+    live.post("/vitals", {"systolic_bp": 120, "diastolic_bp": 80})
+    live.at_minute(2)
+    live.dose()
+    live.at_minute(95)
+    live.dose(kind="supplemental", amount="60")
+    live.at_minute(96)
+    live.post("/vitals", {"systolic_bp": 170, "diastolic_bp": 90})
+    with live.database.sessionmaker() as db:
+        alert = db.scalar(select(VitalAlert.id).where(VitalAlert.session_id == live.id))
+    live.post(f"/alerts/{alert}/acknowledge", {"action_note": "Medical monitor informed"})
+    live.at_minute(97)
+    live.post("/timeline", {"code": "crying", "text": "briefly"})
+    live.at_minute(490)
+
+
+def _version(live) -> int:  # type: ignore[no-untyped-def]
+    with live.database.sessionmaker() as db:
+        return db.get(DosingSession, live.id).version
+
+
+def test_discharge_signatures_and_an_addendum_that_keeps_the_original(live, world, app) -> None:  # type: ignore[no-untyped-def]
+    _run_to_discharge(live, world)
+    discharge = {
+        "version": _version(live),
+        "criteria.effects-resolved": "1",
+        "criteria.psychologically-stable": "1",
+        "criteria.vitals-reviewed": "1",
+        "release_to": "overnight-stay",
+    }
+    response = live.post("/discharge", {**discharge, "version": _version(live) - 1})
+    assert response.status_code == 409
+    assert "The session record changed while you were looking at it" in response.text
+    response = live.post("/discharge", discharge)
+    assert response.status_code == 303, _text(response.text)[:3000]
+    text = _text(live.page())
+    assert "Discharged" in text
+    assert "Overnight stay" in text
+    assert "the minimum for this session is 8 h 00 min" in text
+
+    assert live.post("/sign", {"version": _version(live)}).status_code == 303
+    bob = browser(app, "bob")
+    assert "Co-sign the session record" in live.page(bob)
+    assert live.post("/cosign", {"version": _version(live)}, who=bob).status_code == 303
+    text = _text(live.page())
+    assert "co-signed" in text
+    # Signed: the live forms are gone; a correction is an addendum and the original stays.
+    assert f'action="/sessions/{live.id}/vitals"' not in live.page()
+    assert live.post("/vitals", {"heart_rate": 80}).status_code == 409
+    response = live.post("/addenda", {"text": "The crying at 10:37 lasted ten minutes."})
+    assert response.status_code == 303
+    text = _text(live.page())
+    assert "The crying at 10:37 lasted ten minutes." in text
+    assert "Crying : briefly" in text or "Crying: briefly" in text
+    assert live.count(SessionAddendum) == 1
+
+
+def test_the_printed_record_lists_every_event_in_time_order(live, world, app) -> None:  # type: ignore[no-untyped-def]
+    _run_to_discharge(live, world)
+    # An adverse event through the at-session checklist, linked to the session.
+    form = live.alice.get(
+        f"/clients/{world.clients['alice']}/adverse-events/checklist?dosing_session_id={live.id}"
+    )
+    assert f'name="dosing_session_id" value="{live.id}"' in form.text
+    live.at_minute(300)
+    response = live.alice.post(
+        f"/clients/{world.clients['alice']}/adverse-events/checklist",
+        {"items": ["euphoria"], "substance": "mdma", "dosing_session_id": live.id},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/sessions/{live.id}?recorded=1#adverse-events"
+    assert "Euphoria" in _text(live.page())
+    live.at_minute(490)
+    live.post(
+        "/discharge",
+        {
+            "version": _version(live),
+            "criteria.effects-resolved": "1",
+            "criteria.psychologically-stable": "1",
+            "criteria.vitals-reviewed": "1",
+            "release_to": "overnight-stay",
+        },
+    )
+    record = live.alice.get(live.url + "/record")
+    assert record.status_code == 200
+    rows = [
+        [_text(cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+        for row in re.findall(r'<tr class="record-line">(.*?)</tr>', record.text, flags=re.S)
+    ]
+    times = [row[0] for row in rows]
+    assert times == sorted(times)
+    assert [row[1] for row in rows] == [
+        "Session started",
+        "Arrived",
+        "Arrived",
+        *["Pre-dose checklist"] * 6,
+        "Vital signs",
+        "Initial dose",
+        "Supplemental dose",
+        "Vital signs",
+        "Vital-sign alert",
+        "Alert acknowledged",
+        "Observation",
+        "Adverse event",
+        "Left",  # the discharge closes who was still present
+        "Left",
+        "Session ended",
+        "Discharged",
+    ]
+    by_what = {row[1]: row for row in rows}
+    assert by_what["Initial dose"][3] == "Alice Abbott"
+    assert by_what["Alert acknowledged"][2] == "Medical monitor informed"
+    assert by_what["Observation"][2] == "Crying: briefly"
+    text = _text(record.text)
+    dose = "120 mg mdma-hcl (mdma), Midomafetamine HCl capsules, lot LOT-42, oral"
+    assert f"{dose}; witnessed by Bob Baker" in text
+    assert "Euphoria" in text
+    assert "@media print" not in record.text  # styles live in the stylesheet
+
+
+def test_the_view_model_composes_the_record_with_the_rules(live, world) -> None:  # type: ignore[no-untyped-def]
+    _run_to_discharge(live, world)
+    with acting(live.database, world.users["alice"], START + timedelta(minutes=490)) as ctx:
+        view = session_view(ctx.db, ctx.actor, live.id, ctx.now)
+        assert view.checklist_complete
+        assert [d.row.kind for d in view.doses] == ["initial", "supplemental"]
+        [limit] = view.limits
+        assert (limit.actual.describe(), limit.exceeded) == ("180 mg mdma-hcl", False)
+        sup = view.supplemental
+        assert sup.state == "decided"
+        assert (sup.opens_at, sup.closes_at) == (
+            START + timedelta(minutes=92),
+            START + timedelta(minutes=122),
+        )
+        assert view.duration.required_minutes == 480
+        assert view.duration.elapsed_minutes == 490
+        assert view.duration.remaining_minutes == 0
+        assert len(view.vitals.acknowledged_alerts) == 1
+        assert not view.vitals.open_alerts
+        assert view.staffing is not None
+        assert view.staffing.ok
+        lines = session_record(view)
+        assert [line.at for line in lines] == sorted(line.at for line in lines)
+
+
+def test_sessions_in_progress_on_the_dashboard_and_the_client_page(live, world, app) -> None:  # type: ignore[no-untyped-def]
+    live.post("/vitals", {"systolic_bp": 175, "diastolic_bp": 90})
+    for name in ("alice", "mara"):
+        home = _text(browser(app, name).get("/").text)
+        assert "Dosing sessions in progress" in home
+        assert "1 open vital-sign alert" in home
+    client_page = live.alice.get(f"/clients/{world.clients['alice']}").text
+    assert 'id="panel-dosing-sessions"' in client_page
+    assert f'href="/sessions/{live.id}"' in client_page
+    carol_home = browser(app, "carol").get("/").text
+    assert "Dosing sessions in progress" not in carol_home
