@@ -17,6 +17,8 @@ deviation with the checks that failed; a missing witness where one is required i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -177,20 +179,21 @@ def _minute(when: datetime) -> datetime:
     return when.replace(second=0, microsecond=0)
 
 
-def _touch(ctx: ActionContext, session: DosingSession, expected: int | None = None) -> None:
-    """Bump the session's version: whoever signs must have seen every entry."""
+@contextmanager
+def _writing(ctx: ActionContext, session: DosingSession, expected: int | None) -> Iterator[None]:
+    """Write under the session and bump its version in the same flush.
+
+    Whoever signs must have seen every entry, so every entry changes the session's version.
+    """
     try:
         with writes_allowed(ctx.db):
+            yield
             session.updated_at = ctx.now
-            ctx.db.flush()
     except StaleDataError:
         ctx.db.rollback()
-        current = (expected or session.version) + 1
+        seen = expected or session.version
         raise Conflict(
-            ENTITY,
-            session.id,
-            expected_version=expected or current - 1,
-            current_version=current,
+            ENTITY, session.id, expected_version=seen, current_version=seen + 1
         ) from None
 
 
@@ -220,7 +223,7 @@ def _add_part(
     detail: dict[str, Any] | None = None,
 ) -> Any:
     """Append one part of the record (entry, reading, dose...), bump the session, and audit."""
-    with writes_allowed(ctx.db):
+    with _writing(ctx, session, version):
         row = model(
             session=session,
             site_id=session.site_id,
@@ -230,7 +233,6 @@ def _add_part(
             **values,
         )
         ctx.db.add(row)
-    _touch(ctx, session, version)
     _audit_part(ctx, session, row, values, detail=detail or {})
     return row
 
@@ -482,11 +484,10 @@ def record_leaving(
     at = _moment(ctx, session, data.at, "at")
     if at < presence.arrived_at:
         raise InvalidInput.single("at", "cannot be before they arrived")
-    with writes_allowed(ctx.db):
+    with _writing(ctx, session, data.version):
         presence.left_at = at
         if data.note:
             presence.note = f"{presence.note}\n{data.note}" if presence.note else data.note
-    _touch(ctx, session, data.version)
     audit.record(
         ctx,
         action="update",
@@ -810,11 +811,10 @@ def acknowledge_vital_alert(
         raise InvalidInput.single("alert_id", "is not an alert of this session")
     if alert.acknowledged_at is not None:
         raise Refused("this alert has already been acknowledged")
-    with writes_allowed(ctx.db):
+    with _writing(ctx, session, None):
         alert.acknowledged_at = ctx.now
         alert.acknowledged_by_id = ctx.actor.user_id
         alert.action_note = data.action_note
-    _touch(ctx, session)
     audit.record(
         ctx,
         action="acknowledge",

@@ -19,7 +19,14 @@ from mendwell.demo.builder import (
 __all__ = ["DEMO_PASSWORD", "DEMO_STEPS", "DemoContext", "DemoSummary", "build_demo", "demo_step"]
 
 # Modules whose steps build the demo; steps run in this order (each builds on the ones before).
-STEP_MODULES = ("registry", "screening", "courses", "measures", "adverse_events")
+STEP_MODULES = (
+    "registry",
+    "screening",
+    "courses",
+    "dosing_sessions",
+    "measures",
+    "adverse_events",
+)
 
 for _module in STEP_MODULES:
     importlib.import_module(f"mendwell.demo.{_module}")
