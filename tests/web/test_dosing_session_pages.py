@@ -25,7 +25,7 @@ from mendwell.store.models import (
     VitalReading,
 )
 from support.courses import ScreeningDesk, acting, medical_at_site_b
-from support.dosing import DOSING_DAY, at, ready_course
+from support.dosing import DOSING_DAY, OREGON_DAY, at, oregon_ready_course, ready_course
 from support.web import Browser
 
 START = at(DOSING_DAY, 9)
@@ -452,3 +452,76 @@ def test_sessions_in_progress_on_the_dashboard_and_the_client_page(live, world, 
     assert f'href="/sessions/{live.id}"' in client_page
     carol_home = browser(app, "carol").get("/").text
     assert "Dosing sessions in progress" not in carol_home
+
+
+def test_an_oregon_session_shows_its_conversions_limits_and_minimum(
+    app, database, world, clock, screenings
+) -> None:  # type: ignore[no-untyped-def]
+    """Carol's client at the Oregon service centre: a dose entered in µg of total psilocin is
+    shown in mg and as psilocybin analyte (Oregon's basis), against the 50 mg cap and the
+    duration table (OAR 333-333-5250: 25 up to 35 mg, 5 hours)."""
+    course_id = oregon_ready_course(database, world, screenings)
+    clock._at = at(OREGON_DAY, 9)
+    carol = browser(app, "carol")
+    started = carol.post(f"/courses/{course_id}/visits/administration/session", {})
+    assert started.status_code == 303, _text(started.text)[:1500]
+    url = started.headers["location"]
+    answers = {
+        "answer.cif-reviewed": "yes",
+        "answer.transport-plan-confirmed": "yes",
+        "text.medications-today": "None",
+        "answer.consent-reconfirmed": "yes",
+    }
+    assert carol.post(url + "/checklist", answers).status_code == 303
+    response = carol.post(
+        url + "/doses",
+        {
+            "kind": "initial",
+            "product": "Psilocybe cubensis, dried",
+            "lot_or_unique_id": "OR-PSI-7",
+            "basis": "total-psilocin",
+            "amount": "18000",
+            "unit": "µg",
+            "given_by_id": world.users["carol"],
+        },
+    )
+    assert response.status_code == 303, _text(response.text)[:3000]
+    clock._at = at(OREGON_DAY, 9) + timedelta(minutes=10)
+    text = _text(carol.get(url).text)
+    assert "= 18 mg total-psilocin" in text
+    assert "18 mg total-psilocin = 25.048 mg psilocybin-analyte (factor 1.3915: psilocybin" in text
+    assert "so far 25.048 mg psilocybin-analyte" in text
+    assert "minimum 5 h 00 min" in text
+    # Oregon: a licensee representative on the premises throughout; nobody has arrived as one.
+    assert "Staffing gap 09:00–now: 1 licensee-representative short (0 of 1 present)" in text
+
+
+def test_a_session_does_not_start_while_the_gate_is_unmet(
+    app, database, world, clock, screenings
+) -> None:  # type: ignore[no-untyped-def]
+    course_id = ready_course(database, world, screenings, pregnancy_on=None)
+    clock._at = START
+    alice = browser(app, "alice")
+    gate = alice.get(f"/courses/{course_id}/visits/dosing-1/gate")
+    assert "Start session" not in gate.text
+    response = alice.post(f"/courses/{course_id}/visits/dosing-1/session", {})
+    assert response.status_code == 409
+    text = _text(response.text)
+    assert "The dosing session was not started" in text
+    assert "pregnancy test" in text
+    with database.sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(DosingSession)) == 0
+
+
+def test_the_facilitators_can_be_changed_until_signing(live, world) -> None:  # type: ignore[no-untyped-def]
+    data = {
+        "version": _version(live),
+        "lead_facilitator_id": world.users["alice"],
+        "second_facilitator_id": world.users["alice"],
+    }
+    response = live.post("/facilitators", data)
+    assert response.status_code == 422
+    assert "second facilitator id:" in _text(response.text)
+    data["second_facilitator_id"] = world.users["mara"]
+    assert live.post("/facilitators", data).status_code == 303
+    assert "second Mara Medina" in _text(live.page())

@@ -282,7 +282,7 @@ def _dose_rows(
         for basis in sorted(_limit_bases(rules) - {dose.basis}):
             if BASIS_SUBSTANCE[basis] != dose.substance:
                 continue
-            _, conversion = express(quantity, basis, quantity.unit)  # type: ignore[arg-type]
+            _, conversion = express(quantity.to("mg"), basis, "mg")  # type: ignore[arg-type]
             if conversion is not None:
                 conversions.append(conversion.describe())
         rows.append(
@@ -315,7 +315,7 @@ def _limit_lines(
         if mine and limit.scope == "per-session":
             mg = sum((express(a.quantity, m.basis, "mg")[0].amount for a in mine), Decimal(0))
             actual = Quantity(mg, "mg", m.basis).to(m.unit)
-            converted = [express(a.quantity, m.basis, m.unit)[1] for a in mine]
+            converted = [express(a.quantity.to("mg"), m.basis, "mg")[1] for a in mine]
             conversion = "; ".join(c.describe() for c in converted if c is not None) or None
         elif mine:
             amounts = []

@@ -548,6 +548,7 @@ def _gate_page(
             "overrides": overrides,
             "people": users_by_id(db, {c.checked_by_id for c in checks}),
             "open": visit.status in OPEN,
+            **visit_session_context(db, visit),
             **feedback.context(),
         },
         status_code=feedback.status_code,
