@@ -177,3 +177,8 @@ def test_a_dosing_session_from_checklist_to_addendum(
     expect(record).to_contain_text("Euphoria")
     expect(record).to_contain_text("Co-signed")
     expect(record.locator("tr.record-line").last).to_contain_text("Addendum")
+
+    # The live page fits a tablet held upright.
+    page.set_viewport_size({"width": 768, "height": 1024})
+    page.goto(session_url)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from mendwell.queries.dosing_sessions import session_record, session_view
 from mendwell.store.models import (
+    AdverseEvent,
     DoseAdministration,
     DosingSession,
     PreDoseAnswer,
@@ -525,3 +526,20 @@ def test_the_facilitators_can_be_changed_until_signing(live, world) -> None:  # 
     data["second_facilitator_id"] = world.users["mara"]
     assert live.post("/facilitators", data).status_code == 303
     assert "second Mara Medina" in _text(live.page())
+
+
+def test_adverse_events_link_only_to_a_session_of_the_same_client(live, world) -> None:  # type: ignore[no-untyped-def]
+    path = f"/clients/{world.clients['alice']}/adverse-events/checklist"
+    response = live.alice.post(
+        path, {"items": ["nausea"], "substance": "mdma", "dosing_session_id": live.id + 1}
+    )
+    assert response.status_code == 422
+    assert "not a dosing session of this client" in response.text
+    with live.database.sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(AdverseEvent)) == 0
+    response = live.alice.post(
+        path, {"items": ["nausea"], "substance": "mdma", "dosing_session_id": live.id}
+    )
+    assert response.status_code == 303
+    with live.database.sessionmaker() as db:
+        assert db.scalar(select(AdverseEvent.dosing_session_id)) == live.id
