@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from mendwell.queries.dosing_sessions import session_record, session_view
+from mendwell.queries.dosing_session_log import session_record
+from mendwell.queries.dosing_sessions import session_view
 from mendwell.store.models import (
     AdverseEvent,
     DoseAdministration,

@@ -17,6 +17,7 @@ from mendwell.actions import dosing_sessions as session_actions
 from mendwell.actions.context import ActionContext
 from mendwell.actions.errors import Conflict, FieldError, InvalidInput, Refused
 from mendwell.permissions import Permission
+from mendwell.queries.dosing_session_log import session_record
 from mendwell.queries.dosing_sessions import (
     RELEASE_LABELS,
     SUPPLEMENTAL_LABELS,
@@ -24,9 +25,7 @@ from mendwell.queries.dosing_sessions import (
     VITAL_LABELS,
     SessionView,
     client_session_list,
-    dose_text,
     hours_minutes,
-    session_record,
     session_view,
     sessions_in_progress,
 )
@@ -113,7 +112,6 @@ def _context(v: SessionView, feedback: Feedback, **extra: Any) -> dict[str, Any]
         "fb": feedback,
         "labels": LABELS,
         "hm": hours_minutes,
-        "dose_text": dose_text,
         **extra,
     }
 
