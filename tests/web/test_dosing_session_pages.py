@@ -544,3 +544,16 @@ def test_adverse_events_link_only_to_a_session_of_the_same_client(live, world) -
     assert response.status_code == 303
     with live.database.sessionmaker() as db:
         assert db.scalar(select(AdverseEvent.dosing_session_id)) == live.id
+
+
+def test_a_reading_entered_after_the_fact_keeps_both_times(live) -> None:  # type: ignore[no-untyped-def]
+    live.at_minute(40)
+    future = live.post("/vitals", {"heart_rate": 80, "at": f"{DOSING_DAY.isoformat()}T09:55"})
+    assert future.status_code == 422
+    assert "future" in _text(future.text)
+    assert live.count(VitalReading) == 0
+    earlier = live.post("/vitals", {"heart_rate": 80, "at": f"{DOSING_DAY.isoformat()}T09:20"})
+    assert earlier.status_code == 303
+    record = _text(live.alice.get(live.url + "/record").text)
+    assert f"{DOSING_DAY.isoformat()} 09:20 Vital signs HR 80 bpm" in record
+    assert f"{DOSING_DAY.isoformat()} 09:40 (entered later)" in record
