@@ -433,3 +433,36 @@ def test_carol_at_the_other_site_cannot_find_the_session(live) -> None:  # type:
 
     with pytest.raises(NotFound):
         live.act(actions.record_vitals, VitalsInput, {"heart_rate": 80}, who="carol", minute=5)
+
+
+# --- adverse events ------------------------------------------------------------------------------
+
+
+def test_adverse_events_link_only_to_a_session_of_the_same_client(live) -> None:  # type: ignore[no-untyped-def]
+    from mendwell.actions import adverse_events as ae_actions
+    from mendwell.schemas.adverse_events import ChecklistRecord
+
+    def record(client: str) -> Any:
+        data = {"items": ["euphoria"], "substance": "mdma", "dosing_session_id": live.id}
+        # Mara is the medical monitor at both sites: she sees both clients.
+        with acting(live.database, live.world.users["mara"], minutes(150)) as ctx:
+            parsed = parse(ChecklistRecord, data, context={"now": ctx.now})
+            return ae_actions.record_checklist(ctx, live.world.clients[client], parsed)
+
+    [event] = record("alice")
+    assert event.dosing_session_id == live.id
+    with pytest.raises(InvalidInput) as bad:
+        record("carol")
+    assert bad.value.errors[0].field == "dosing_session_id"
+
+
+def test_the_vital_schedule_counts_from_the_initial_dose(live) -> None:  # type: ignore[no-untyped-def]
+    from mendwell.queries.session_records import rules_of, vital_schedule
+
+    live.checklist()
+    live.dose(minute=10)
+    live.act(actions.record_vitals, VitalsInput, {"heart_rate": 82}, minute=38)
+    session = live.load()
+    # mdma-at-phase3: due 30 minutes after the dose, 10 minutes' grace (a program setting).
+    due = {d.minute: d.status for d in vital_schedule(session, rules_of(session), minutes(75))}
+    assert (due[0], due[30], due[60], due[90]) == ("overdue", "taken", "due", "upcoming")
