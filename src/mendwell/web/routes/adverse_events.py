@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from mendwell.actions import adverse_events as ae_actions
 from mendwell.actions.context import ActionContext
-from mendwell.actions.errors import Conflict, InvalidInput, NotFound
+from mendwell.actions.errors import Conflict, InvalidInput
 from mendwell.clinical.sessions.adverse_events import (
     EVENT_CATEGORIES,
     AdverseEventVocabulary,
@@ -37,7 +37,6 @@ from mendwell.queries.adverse_events import (
     site_today,
 )
 from mendwell.queries.scope import get_visible_client
-from mendwell.queries.session_records import get_visible_session
 from mendwell.schemas.adverse_events import (
     OREGON_NATURES,
     STATUSES,
@@ -164,20 +163,6 @@ def _checklist_page(
     )
 
 
-def _same_client_session(
-    db: Session, principal: Principal, client_id: int, session_id: int | None
-) -> None:
-    """Events are linked only to a dosing session of the same client that the user can see."""
-    if session_id is None:
-        return
-    try:
-        session = get_visible_session(db, principal.actor, session_id)
-    except NotFound:
-        session = None
-    if session is None or session.client_id != client_id:
-        raise InvalidInput.single("dosing_session_id", "not a dosing session of this client")
-
-
 @router.get("/clients/{client_id}/adverse-events/checklist")
 def checklist_form(
     request: Request,
@@ -204,7 +189,6 @@ def record_checklist(request: Request, db: Db, principal: Recorder, client_id: i
     client = get_visible_client(db, principal.actor, client_id)
     try:
         data = parse(ChecklistRecord, values, context=_form_context(request, client.site, ctx.now))
-        _same_client_session(db, principal, client_id, data.dosing_session_id)
         events = ae_actions.record_checklist(ctx, client_id, data, vocabulary=vocabulary(request))
     except InvalidInput as exc:
         db.rollback()
