@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mendwell.queries.dosing_session_log import session_record
-from mendwell.queries.dosing_sessions import session_view
+from mendwell.queries.dosing_sessions import session_view, sessions_in_progress
 from mendwell.store.models import (
     AdverseEvent,
     DoseAdministration,
@@ -557,3 +557,15 @@ def test_a_reading_entered_after_the_fact_keeps_both_times(live) -> None:  # typ
     record = _text(live.alice.get(live.url + "/record").text)
     assert f"{DOSING_DAY.isoformat()} 09:20 Vital signs HR 80 bpm" in record
     assert f"{DOSING_DAY.isoformat()} 09:40 (entered later)" in record
+
+
+def test_sessions_in_progress_are_those_the_actor_may_see(live, world) -> None:  # type: ignore[no-untyped-def]
+    live.post("/vitals", {"heart_rate": 120})
+    seen = {}
+    for name in ("alice", "mara", "carol", "rita", "ana"):
+        with acting(live.database, world.users[name], START) as ctx:
+            seen[name] = [
+                (r.session.id, r.open_alerts) for r in sessions_in_progress(ctx.db, ctx.actor)
+            ]
+    assert seen["alice"] == seen["mara"] == [(live.id, 1)]
+    assert seen["carol"] == seen["rita"] == seen["ana"] == []

@@ -89,7 +89,7 @@ TIMING_LABELS: dict[str, str] = {
     "after-window": "after the window",
 }
 # Roles a person may hold in a session besides those the staffing rules name.
-EXTRA_ROLES: tuple[str, ...] = ("medical-monitor", "observer")
+EXTRA_ROLES: tuple[str, ...] = ("medical", "observer")
 
 
 @dataclass(frozen=True)
