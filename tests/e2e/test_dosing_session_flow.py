@@ -64,7 +64,13 @@ def test_a_dosing_session_from_checklist_to_addendum(
     checklist.get_by_role("button", name="Save the checklist").click()
     expect(page.locator("#panel-checklist")).to_contain_text("Complete")
 
+    # A value out of range is shown next to its field, in place, and nothing is recorded.
     vitals = page.locator("#panel-vitals")
+    vitals.get_by_label("Heart rate").fill("400")
+    vitals.get_by_role("button", name="Record the reading").click()
+    vitals = page.locator("#panel-vitals")
+    expect(vitals.locator(".field-error")).to_contain_text("heart rate:")
+    expect(vitals.locator("table.vitals")).to_contain_text("No readings yet.")
     vitals.get_by_label("Systolic").fill("124")
     vitals.get_by_label("Diastolic").fill("78")
     vitals.get_by_label("Heart rate").fill("70")
