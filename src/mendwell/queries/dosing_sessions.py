@@ -140,7 +140,7 @@ class SupplementalView:
     allowed: bool
     opens_at: datetime | None
     closes_at: datetime | None
-    state: str  # none | waiting-initial | before | open | closed | decided
+    state: str  # none | waiting-initial | before | open | closed | decided | not-given
     decisions: tuple[Any, ...]
     dose: DoseAdministration | None
     sources: tuple[str, ...]
@@ -350,6 +350,8 @@ def _supplemental(session: DosingSession, rules: SessionRules, now: datetime) ->
         state = "none"
     elif dose is not None or any(d.status in ("declined", "withheld") for d in decisions):
         state = "decided"
+    elif session.status != IN_PROGRESS:
+        state = "not-given"
     elif first is None:
         state = "waiting-initial"
     elif opens is None or closes is None:
