@@ -569,3 +569,15 @@ def test_sessions_in_progress_are_those_the_actor_may_see(live, world) -> None: 
             ]
     assert seen["alice"] == seen["mara"] == [(live.id, 1)]
     assert seen["carol"] == seen["rita"] == seen["ana"] == []
+
+
+def test_a_supplemental_dose_never_decided_reads_not_given_once_the_session_ends(live) -> None:  # type: ignore[no-untyped-def]
+    live.post("/checklist", CHECKLIST)
+    live.dose()
+    live.at_minute(100)
+    assert "open now" in _text(live.page())
+    live.at_minute(490)
+    assert live.post("/end", {"version": _version(live)}).status_code == 303
+    text = _text(live.page())
+    assert "not given" in text
+    assert "open now" not in text
