@@ -33,7 +33,7 @@ from mendwell.clinical.sessions.staffing import StaffingReport
 from mendwell.clinical.sessions.vitals import DueReading
 from mendwell.clinical.validation import citations
 from mendwell.permissions import Permission
-from mendwell.queries.adverse_events import events_for_session
+from mendwell.queries.adverse_events import events_for_session, site_today
 from mendwell.queries.scope import client_visibility
 from mendwell.queries.session_records import (
     COSIGNED,
@@ -415,9 +415,9 @@ def _vitals(session: DosingSession, rules: SessionRules, now: datetime) -> Vital
     )
 
 
-def _first_session_on(db: Session, session: DosingSession) -> date | None:
-    """The client's first session at this site, if an earlier one exists (Oregon's later-session
-    minimum)."""
+def _first_session_on(db: Session, session: DosingSession, site: Site) -> date | None:
+    """The site-calendar date of the client's first session at this site, if an earlier one
+    exists (Oregon's later-session minimum); as the discharge action reads it."""
     earlier = db.scalar(
         select(DosingSession.started_at)
         .where(
@@ -428,12 +428,13 @@ def _first_session_on(db: Session, session: DosingSession) -> date | None:
         .order_by(DosingSession.started_at)
         .limit(1)
     )
-    return earlier.date() if earlier else None
+    return site_today(site, earlier) if earlier else None
 
 
 def _duration(
     db: Session,
     session: DosingSession,
+    site: Site,
     rules: SessionRules,
     doses: list[Administration],
     now: datetime,
@@ -445,7 +446,7 @@ def _duration(
             rules,
             doses,
             session_on=session.started_at.date(),
-            initial_session_on=_first_session_on(db, session),
+            initial_session_on=_first_session_on(db, session, site),
         )
     except OutsideDurationTable as exc:
         return DurationView(elapsed, None, None, (), None, str(exc))
@@ -551,7 +552,7 @@ def session_view(db: Session, actor: Actor, session_id: int, now: datetime) -> S
         timeline=tuple(sorted(session.timeline, key=lambda t: (t.at, t.id))),
         observations=observations,
         adverse_events=tuple(events),
-        duration=_duration(db, session, rules, doses, now),
+        duration=_duration(db, session, site, rules, doses, now),
         staff=site_staff(db, session.site_id),
         roles=session_roles(rules),
         may_record=actor.can(Permission.SESSION_RECORD, session.site_id),
