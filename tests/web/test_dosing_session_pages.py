@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from mendwell.actions import accounts
+from mendwell.permissions import Role
 from mendwell.queries.dosing_session_log import session_record
 from mendwell.queries.dosing_sessions import session_view, sessions_in_progress
 from mendwell.store.models import (
@@ -26,7 +28,7 @@ from mendwell.store.models import (
     VitalAlert,
     VitalReading,
 )
-from support.courses import ScreeningDesk, acting, medical_at_site_b
+from support.courses import ScreeningDesk, acting, events, medical_at_site_b
 from support.dosing import DOSING_DAY, OREGON_DAY, at, oregon_ready_course, ready_course
 from support.web import Browser
 
@@ -581,3 +583,31 @@ def test_a_supplemental_dose_never_decided_reads_not_given_once_the_session_ends
     text = _text(live.page())
     assert "not given" in text
     assert "open now" not in text
+
+
+def test_opening_the_record_is_audited_and_polling_is_not(live, world) -> None:  # type: ignore[no-untyped-def]
+    def views() -> int:
+        return len(events(live.database, action="view", entity_type="dosing_session"))
+
+    before = views()
+    live.page()
+    live.alice.get(live.url + "/record")
+    assert views() == before + 2
+    live.alice.get(live.url + "/status")
+    assert views() == before + 2
+
+
+def test_seeing_a_client_is_not_seeing_the_session(app, database, world, clock, screenings) -> None:  # type: ignore[no-untyped-def]
+    """Alice also administers the Oregon site: she sees its clients, not their session records."""
+    course_id = oregon_ready_course(database, world, screenings)
+    clock._at = at(OREGON_DAY, 9)
+    carol = browser(app, "carol")
+    started = carol.post(f"/courses/{course_id}/visits/administration/session", {})
+    url = started.headers["location"]
+    with acting(database, world.users["admin"]) as ctx:
+        accounts.set_role(ctx, world.users["alice"], world.sites["B"], Role.ADMIN)
+    alice = browser(app, "alice")
+    assert alice.get(f"/clients/{world.clients['carol']}").status_code == 200
+    for path in ("", "/status", "/record"):
+        assert alice.get(url + path).status_code == 403, path
+    assert alice.post(url + "/vitals", {"heart_rate": 80}).status_code == 403

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mendwell.actions.context import Actor
+from mendwell.actions.errors import PermissionDenied
 from mendwell.clinical.sessions.discharge import required_duration
 from mendwell.clinical.sessions.doses import (
     Administration,
@@ -516,6 +517,9 @@ def _people(session: DosingSession, events: list[AdverseEvent]) -> set[int | Non
 def session_view(db: Session, actor: Actor, session_id: int, now: datetime) -> SessionView:
     """The page's view of one session at ``now`` (NotFound if the actor may not see it)."""
     session = get_visible_session(db, actor, session_id)
+    if not actor.can(Permission.SESSION_VIEW, session.site_id):
+        # Seeing the client (say, as a site's admin) is not seeing its session records.
+        raise PermissionDenied(str(Permission.SESSION_VIEW), session.site_id)
     rules = rules_of(session)
     client = db.get(Client, session.client_id)
     site = db.get(Site, session.site_id)

@@ -233,6 +233,8 @@ def start(request: Request, db: Db, principal: Recorder, course_id: int, visit_i
 
 @router.get("/sessions/{session_id}")
 def page(request: Request, db: Db, principal: Viewer, session_id: int) -> Response:
+    # Opening the record is audited; the status bar's polling is not.
+    session_actions.view_session(action_context(request, db, principal), session_id)
     return _page(request, db, principal, session_id, Feedback())
 
 
@@ -246,6 +248,7 @@ def status(request: Request, db: Db, principal: Viewer, session_id: int) -> Resp
 @router.get("/sessions/{session_id}/record")
 def record(request: Request, db: Db, principal: Viewer, session_id: int) -> Response:
     """The complete record, minute by minute, for reading and printing."""
+    session_actions.view_session(action_context(request, db, principal), session_id)
     v = _view(request, db, principal, session_id)
     return render(
         request, "dosing_sessions/record.html", _context(v, Feedback(), lines=session_record(v))
