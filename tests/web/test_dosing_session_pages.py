@@ -611,3 +611,21 @@ def test_seeing_a_client_is_not_seeing_the_session(app, database, world, clock, 
     for path in ("", "/status", "/record"):
         assert alice.get(url + path).status_code == 403, path
     assert alice.post(url + "/vitals", {"heart_rate": 80}).status_code == 403
+
+
+def test_withholding_the_supplemental_dose_needs_a_reason(live) -> None:  # type: ignore[no-untyped-def]
+    live.post("/checklist", CHECKLIST)
+    live.dose()
+    live.at_minute(95)
+    response = live.post("/supplemental", {"status": "withheld"}, htmx=True)
+    assert response.status_code == 422
+    assert response.text.lstrip().startswith('<section id="panel-doses"')
+    assert "reason: a reason is required when the supplemental dose is withheld" in _text(
+        response.text
+    )
+    reason = "Systolic 172 mmHg at 10:30"
+    response = live.post("/supplemental", {"status": "withheld", "reason": reason})
+    assert response.status_code == 303
+    text = _text(live.page())
+    assert f"Withheld, within the window (1 h 35 min after the initial dose): {reason}" in text
+    assert "Record the decision" not in text
