@@ -13,7 +13,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "site-mdma
 def test_list():
     result = runner.invoke(app, ["protocols", "list"])
     assert result.exit_code == 0
-    assert "oregon-service-centre 1.0.0 [us-or]" in result.output
+    assert "oregon-service-centre 1.1.0 [us-or]" in result.output
 
 
 def test_schedule():

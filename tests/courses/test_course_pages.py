@@ -47,7 +47,7 @@ def test_enrolling_from_the_client_page_plans_the_schedule(
     assert f'action="/clients/{client_id}/courses"' in client_page
     response = alice.post(
         f"/clients/{client_id}/courses",
-        {"protocol": "mdma-at-phase3@1.0.0", "anchor_date": TODAY.isoformat()},
+        {"protocol": "mdma-at-phase3@1.1.0", "anchor_date": TODAY.isoformat()},
     )
     assert response.status_code == 303
     course_page = alice.get(response.headers["location"]).text

@@ -72,7 +72,7 @@ def test_a_shipped_protocol_id_cannot_be_reused(app) -> None:  # type: ignore[no
         Path(__file__).resolve().parents[2]
         / "src/mendwell/knowledge/protocols/psilocybin-single-25mg.yaml"
     ).read_text()
-    response = _admin(app).post("/admin/protocols", {"text": shipped.replace('"1.0.0"', '"9"')})
+    response = _admin(app).post("/admin/protocols", {"text": shipped.replace('"1.1.0"', '"9"')})
     assert response.status_code == 422
     assert "shipped with Mendwell" in response.text
 

@@ -6,7 +6,7 @@ on its target day, 31 days later, after three preparation sessions a week apart.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -23,80 +23,17 @@ from mendwell.schemas.courses import (
     ConsentWithdrawalInput,
     NoteInput,
     OverrideInput,
-    PregnancyTestInput,
     VisitCompletion,
 )
 from mendwell.store.models import GateCheck
 from support.courses import TODAY, acting, enrol, events, visits_by_id
-
-MDMA_CONSENTS = ("treatment", "session-recording", "supportive-touch", "overnight-stay")
-DOSING_DAY = TODAY + timedelta(days=31)
-
-
-def at(day: date, hour: int = 9) -> datetime:
-    return datetime.combine(day, time(hour), UTC)
-
-
-def hold_preparation(database, world, course_id, visit_id, day, *, sign=True) -> None:  # type: ignore[no-untyped-def]
-    note = {
-        "held_on": day.isoformat(),
-        "held_time": "10:00",
-        "attendance": "attended",
-        "duration_minutes": 90,
-        "risk_level": "none",
-        "fidelity": ["therapeutic-alliance"],
-    }
-    with acting(database, world.users["alice"], at(day, 15)) as ctx:
-        note_actions.save_note(ctx, course_id, visit_id, parse(NoteInput, note))
-        if sign:
-            note_actions.sign_note(ctx, course_id, visit_id)
-
-
-def consent(database, world, course_id, consent_type, day=TODAY) -> None:  # type: ignore[no-untyped-def]
-    with acting(database, world.users["alice"], at(day, 12)) as ctx:
-        course_actions.record_consent(
-            ctx,
-            course_id,
-            parse(ConsentInput, {"consent_type": consent_type, "given_on": day.isoformat()}),
-        )
-
-
-def pregnancy_test(database, world, course_id, day, result="negative") -> None:  # type: ignore[no-untyped-def]
-    data = {"taken_on": day.isoformat(), "taken_time": "07:00", "result": result}
-    with acting(database, world.users["mara"], at(day, 8)) as ctx:
-        course_actions.record_pregnancy_test(ctx, course_id, parse(PregnancyTestInput, data))
-
-
-def ready_course(  # type: ignore[no-untyped-def]
-    database,
-    world,
-    screenings,
-    *,
-    unsigned: str | None = None,
-    skip_consent: str | None = None,
-    washout_until: date = TODAY + timedelta(days=20),
-    screening_signed: date = TODAY - timedelta(days=3),
-    pregnancy_on: date | None = DOSING_DAY,
-) -> int:
-    """An MDMA course with every dosing precondition met on DOSING_DAY, except as asked."""
-    client_id = world.clients["alice"]
-    screenings.sign(client_id, signed_on=screening_signed, washout_until=washout_until)
-    course_id = enrol(database, world.users["alice"], client_id)
-    for n, visit_id in enumerate(("preparation-1", "preparation-2", "preparation-3"), start=1):
-        hold_preparation(
-            database,
-            world,
-            course_id,
-            visit_id,
-            TODAY + timedelta(days=7 * n),
-            sign=visit_id != unsigned,
-        )
-    for consent_type in MDMA_CONSENTS:
-        if consent_type != skip_consent:
-            consent(database, world, course_id, consent_type)
-    if pregnancy_on is not None:
-        pregnancy_test(database, world, course_id, pregnancy_on)
-    return course_id
+from support.dosing import (
+    DOSING_DAY,
+    MDMA_CONSENTS,
+    at,
+    pregnancy_test,
+    ready_course,
+)
 
 
 def try_dosing(database, world, course_id, user="alice", day=DOSING_DAY):  # type: ignore[no-untyped-def]

@@ -26,7 +26,7 @@ def test_enrol_sign_a_preparation_note_and_read_why_dosing_cannot_start(
     panel = page.locator("#panel-course")
     expect(panel).to_contain_text("Latest signed screening: eligible")
     panel.get_by_label("Protocol").select_option(
-        label="MDMA-assisted therapy for PTSD (phase 3 design, MAPP1/MAPP2) (mdma-at-phase3 1.0.0)"
+        label="MDMA-assisted therapy for PTSD (phase 3 design, MAPP1/MAPP2) (mdma-at-phase3 1.1.0)"
     )
     panel.get_by_role("button", name="Enrol and plan the visits").click()
 

@@ -11,7 +11,7 @@ from mendwell.bootstrap import open_database
 from mendwell.demo import DEMO_PASSWORD, DEMO_SETTINGS, build_demo
 from mendwell.settings import load_settings
 from mendwell.store import migrate
-from mendwell.store.models import AdverseEvent, Client, ConcernReport
+from mendwell.store.models import AdverseEvent, Client, ConcernReport, DosingSession
 from mendwell.web.app import create_app
 from support.web import Browser
 
@@ -34,7 +34,11 @@ def test_the_demo_has_adverse_events_for_treated_clients(fresh_url, tmp_path, ba
         terms = {e.term for e in events}
         assert {"Nausea", "Headache", "Anxiety", "Euphoria", "Elevated mood"} <= terms
         pressure = next(e for e in events if e.checklist_item == "raised-blood-pressure")
-        assert (pressure.grade, pressure.dosing_session_id) == (2, None)
+        assert pressure.grade == 2
+        # Linked to the client's second dosing session.
+        session = db.get(DosingSession, pressure.dosing_session_id)
+        assert session is not None
+        assert session.client_id == pressure.client_id
         reported = [e for e in events if e.serious and e.reports]
         assert [r.clock_id for e in reported for r in e.reports] == ["susar-other"]
         assert any(e.jurisdiction_categories for e in events)

@@ -43,6 +43,7 @@ from mendwell.store.models import (
     AdverseEventFollowUp,
     AdverseEventReport,
     Client,
+    DosingSession,
     Site,
 )
 
@@ -267,6 +268,15 @@ def _insert(
     return event
 
 
+def _check_session_link(ctx: ActionContext, client_id: int, session_id: int | None) -> None:
+    """A linked dosing session must be one of this client's sessions."""
+    if session_id is None:
+        return
+    owner = ctx.db.scalar(select(DosingSession.client_id).where(DosingSession.id == session_id))
+    if owner != client_id:
+        raise InvalidInput.single("dosing_session_id", "is not a dosing session of this client")
+
+
 def _recordable_client(ctx: ActionContext, client_id: int) -> tuple[Client, Site]:
     client = get_visible_client(ctx.db, ctx.actor, client_id)
     ctx.require(Permission.ADVERSE_EVENT_RECORD, client.site_id)
@@ -282,6 +292,7 @@ def create_adverse_event(
 ) -> AdverseEvent:
     """Record one adverse event for a client, assessed by the rules as entered."""
     client, site = _recordable_client(ctx, client_id)
+    _check_session_link(ctx, client.id, data.dosing_session_id)
     vocab = _vocabulary(vocabulary)
     jurisdiction = _jurisdiction(site, data.model_dump(include=set(OREGON_FIELDS)))
     return _insert(ctx, client, _capture(data, vocab), jurisdiction, vocab, via="form")
@@ -296,6 +307,7 @@ def record_checklist(
 ) -> list[AdverseEvent]:
     """One event per ticked checklist item, with only the capture fields; grade them later."""
     client, site = _recordable_client(ctx, client_id)
+    _check_session_link(ctx, client.id, data.dosing_session_id)
     vocab = _vocabulary(vocabulary)
     onset = data.onset_at or ctx.now.replace(second=0, microsecond=0)
     aware_on = data.aware_on or site_today(site, ctx.now)
@@ -370,6 +382,7 @@ def update_adverse_event(
         raise Refused("This adverse event is closed. Reopen it with a follow-up to change it.")
     if data.version != event.version:
         raise _conflict(ctx, event, data.version)
+    _check_session_link(ctx, event.client_id, data.dosing_session_id)
     vocab = _vocabulary(vocabulary)
     values = _capture(data, vocab)
     new = {

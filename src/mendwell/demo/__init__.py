@@ -28,7 +28,14 @@ __all__ = [
 ]
 
 # Modules whose steps build the demo; steps run in this order (each builds on the ones before).
-STEP_MODULES = ("registry", "screening", "courses", "measures", "adverse_events")
+STEP_MODULES = (
+    "registry",
+    "screening",
+    "courses",
+    "dosing_sessions",
+    "measures",
+    "adverse_events",
+)
 
 for _module in STEP_MODULES:
     importlib.import_module(f"mendwell.demo.{_module}")

@@ -1,7 +1,8 @@
 """Demo adverse events for clients in treatment, in follow-up or completed, and a concern report.
 
-Includes positive-mood events recorded from the checklist, a grade-2 raised blood pressure not yet
-linked to a dosing session, a serious event whose 15-day report was sent, a serious event whose
+Checklist events (including positive-mood ones) are recorded during the client's first dosing
+session and linked to it; a grade-2 raised blood pressure is linked to the second session where
+there is one, a serious event whose 15-day report was sent, a serious event whose
 clock is still running, and an Oregon reaction at the Oregon site.
 """
 
@@ -12,6 +13,7 @@ from datetime import date, timedelta
 from mendwell.actions import adverse_events as ae
 from mendwell.actions import concerns
 from mendwell.demo.builder import DemoClient, DemoContext, demo_step
+from mendwell.queries.session_records import client_sessions
 from mendwell.schemas.adverse_events import (
     AdverseEventFields,
     AdverseEventUpdate,
@@ -22,7 +24,7 @@ from mendwell.schemas.adverse_events import (
 )
 from mendwell.schemas.common import parse
 from mendwell.schemas.concerns import ConcernCreate, ConcernReview
-from mendwell.store.models import AdverseEvent
+from mendwell.store.models import AdverseEvent, DosingSession
 
 TREATED = ("in_treatment", "follow_up", "completed")
 # Days from referral to the start of treatment (screening 10, eligible 14, enrolled 7).
@@ -35,6 +37,12 @@ RECOVERED_NOTE = "Resolved the same day without treatment."
 def _session_day(ctx: DemoContext, demo: DemoClient) -> date:
     day = demo.referred_on + timedelta(days=TREATMENT_STARTS_AFTER + ctx.rng.randint(1, 18))
     return min(day, ctx.today - timedelta(days=1))
+
+
+def _held(ctx: DemoContext, demo: DemoClient, n: int) -> DosingSession | None:
+    """The client's n-th dosing session (from 1) that was signed, if there is one."""
+    held = [s for s in client_sessions(ctx.db, demo.client_id) if s.signed_at is not None]
+    return held[n - 1] if len(held) >= n else None
 
 
 def _grade_and_close(ctx: DemoContext, event: AdverseEvent, user: str, day: date) -> None:
@@ -71,14 +79,28 @@ def adverse_events(ctx: DemoContext) -> None:
     treated = [c for c in ctx.clients if c.stage in TREATED]
     count = 0
     for n, demo in enumerate(treated):
+        session = _held(ctx, demo, 1)
         day = _session_day(ctx, demo)
         when = ctx.at(day, 13, 30)
+        link: dict[str, object] = {}
+        if session is not None:
+            # Recorded during the session, two and a half hours after it started.
+            onset = session.started_at + timedelta(minutes=150)
+            day, when = onset.date(), onset + timedelta(minutes=5)
+            link = {"dosing_session_id": session.id, "onset_at": onset.isoformat()}
         items = ctx.rng.sample(COMMON, k=ctx.rng.randint(1, 3))
         if n % 4 == 0 and "euphoria" not in items:
             items.append("euphoria")
+        if n % 4 == 2 and "elevated-mood" not in items:
+            items.append("elevated-mood")
         data = parse(
             ChecklistRecord,
-            {"items": items, "substance": SUBSTANCE[demo.site_key], "context": "Dosing session 1"},
+            {
+                "items": items,
+                "substance": SUBSTANCE[demo.site_key],
+                "context": "Dosing session 1",
+                **link,
+            },
             context={"now": when},
         )
         events = ae.record_checklist(ctx.as_user(demo.facilitator, when), demo.client_id, data)
@@ -111,11 +133,14 @@ def _record(
 
 
 def _raised_blood_pressure(ctx: DemoContext, demo: DemoClient) -> int:
+    session = _held(ctx, demo, 2)
+    day = _session_day(ctx, demo) if session is None else session.started_at.date()
     _record(
         ctx,
         demo,
         "mara",
-        _session_day(ctx, demo),
+        day,
+        dosing_session_id=None if session is None else session.id,
         term="Raised blood pressure (172/96 mmHg two hours after the initial dose)",
         checklist_item="raised-blood-pressure",
         context="Dosing session 2",

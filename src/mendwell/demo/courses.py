@@ -21,6 +21,7 @@ from mendwell.clinical.protocols.schema import Protocol, load_protocol
 from mendwell.clinical.registry import ClientStatus
 from mendwell.demo.builder import DemoClient, DemoContext, demo_step
 from mendwell.demo.screening import sign_eligible
+from mendwell.demo.session_script import hold_session
 from mendwell.queries import course_facts
 from mendwell.schemas.common import parse
 from mendwell.schemas.courses import (
@@ -158,23 +159,24 @@ class _Player:
             note_actions.sign_note(who, self.course.id, visit.visit_id)
 
     def dose(self, visit: CourseVisit, day: date) -> bool:
-        """Check the gate on the day and hold the session; False if it may not start."""
+        """Hold the dosing session through the gate (a full record); False if it may not start."""
         first = not any(
             v.kind == "dosing" and v.status == VisitStatus.COMPLETED for v in self.course.visits
         )
         if first:
             self.consents(max(self.course.anchor_date, day - timedelta(days=10)))
         self.pregnancy_test(day)
-        who = self.as_(self.demo.facilitator, day, 8)
-        decision = course_actions.authorise_dosing(who, self.course.id, visit.visit_id)
-        if not decision.authorised:
-            return False
-        course_actions.complete_visit(
-            who,
-            self.course.id,
-            visit.visit_id,
-            VisitCompletion(held_on=day, held_time=time(8, 15)),
+        held = hold_session(
+            self.ctx,
+            self.course,
+            visit,
+            day,
+            self.demo.facilitator,
+            serial=self.ctx.counts.get("dosing sessions", 0),
         )
+        if held is None:
+            return False
+        self.ctx.counts["dosing sessions"] = self.ctx.counts.get("dosing sessions", 0) + 1
         return True
 
     def book(

@@ -21,6 +21,7 @@ from mendwell.knowledge.sources import KNOWLEDGE_DIR, KnowledgeFileError
 DOMAIN_MODULES: list[str] = [
     "mendwell.clinical.protocols.schema",
     "mendwell.clinical.sessions.doses",
+    "mendwell.clinical.sessions.observations",
     "mendwell.clinical.sessions.jurisdiction",
     "mendwell.clinical.sessions.adverse_events",
     "mendwell.clinical.screening.medications",

@@ -28,6 +28,7 @@ from mendwell.clinical.instruments import (
 )
 from mendwell.permissions import Permission, Role
 from mendwell.queries.scope import client_visibility
+from mendwell.queries.session_records import session_dates
 from mendwell.security.tokens import token_hash
 from mendwell.store.models import (
     Client,
@@ -273,12 +274,8 @@ def progress(
 
 
 def dosing_dates_for(db: Session, client_id: int) -> list[date]:
-    """Dates of the client's dosing sessions, marked on progress charts.
-
-    The seam for the dosing-session records: it returns the dates of sessions that took place
-    (in the site's calendar), and no dates until those records exist.
-    """
-    return []
+    """Dates of the client's dosing sessions (in the site's calendar), marked on progress charts."""
+    return session_dates(db, client_id)
 
 
 def site_today(site: Site, now: datetime) -> date:

@@ -57,7 +57,7 @@ def test_all_conditions_met():
     assert result.ready
     assert result.unmet == ()
     assert set(result.met) == set(condition_codes(MDMA, READY))
-    assert (result.protocol_id, result.protocol_version) == ("mdma-at-phase3", "1.0.0")
+    assert (result.protocol_id, result.protocol_version) == ("mdma-at-phase3", "1.1.0")
 
 
 # One precondition missing at a time; the gate reports exactly that one.

@@ -473,5 +473,6 @@ knowledge_kind(
         directory="dosing",
         description="Compounds, molar masses and dose bases used to convert between analytes.",
         validate_file=load_analytes_file,
+        pattern="analytes.yaml",
     )
 )

@@ -19,8 +19,10 @@ from mendwell.clinical.sessions.rules import (
     DischargeRules,
     DoseLimit,
     DurationTable,
+    InitialDose,
     MinimumDuration,
     OvernightStay,
+    PreDoseItem,
     StaffingRequirement,
     SupplementalDoseRule,
     VitalSignRules,
@@ -151,6 +153,10 @@ class SessionRules:
     vital_signs: VitalSignRules | None
     discharge: DischargeRules
     overnight_stay: OvernightStay | None
+    pre_dose_checklist: tuple[PreDoseItem, ...] = ()
+    substance: str | None = None
+    basis: str | None = None
+    initial_dose: InitialDose | None = None
 
 
 def resolve_session_rules(
@@ -178,6 +184,10 @@ def resolve_session_rules(
         vital_signs=dosing.vital_signs,
         discharge=dosing.discharge,
         overnight_stay=dosing.overnight_stay,
+        pre_dose_checklist=dosing.pre_dose_checklist,
+        substance=dosing.substance,
+        basis=dosing.basis,
+        initial_dose=dosing.initial_dose,
     )
 
 

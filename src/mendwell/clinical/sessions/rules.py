@@ -147,6 +147,20 @@ class VitalSignRules(Sourced):
     thresholds: tuple[VitalThreshold, ...] = ()
 
 
+class PreDoseItem(Sourced):
+    """One item of the pre-dose checklist, completed before the first dose is given.
+
+    A ``confirm`` item is answered yes, no or (where allowed) not applicable; a ``text`` item is
+    answered in words (the client's intention, medications taken today).
+    """
+
+    id: str = Field(pattern=SLUG)
+    label: str
+    kind: Literal["confirm", "text"] = "confirm"
+    required: bool = True
+    not_applicable_allowed: bool = False
+
+
 class DischargeCriterion(Sourced):
     id: str = Field(pattern=SLUG)
     label: str
@@ -182,10 +196,15 @@ class DosingRules(KnowledgeModel):
     overnight_stay: OvernightStay | None = None
     minimum_duration: MinimumDuration | None = None
     vital_signs: VitalSignRules | None = None
+    pre_dose_checklist: tuple[PreDoseItem, ...] = ()
     discharge: DischargeRules
 
     @model_validator(mode="after")
     def _basis_matches(self) -> DosingRules:
+        ids = [item.id for item in self.pre_dose_checklist]
+        for i, item_id in enumerate(ids):
+            if ids.index(item_id) != i:
+                raise ValueError(f"pre_dose_checklist.{i}.id: {item_id!r} is used twice")
         if BASIS_SUBSTANCE[self.basis] != self.substance:
             raise ValueError(f"basis {self.basis!r} is not a basis for {self.substance!r}")
         for i, limit in enumerate(self.limits):

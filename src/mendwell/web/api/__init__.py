@@ -6,6 +6,7 @@ from mendwell.web.api import (
     audit,
     clients,
     courses,
+    dosing_sessions,
     measures,
     screening,
 )
@@ -16,6 +17,7 @@ ROUTERS = [
     measures.router,
     adverse_events.router,
     courses.router,
+    dosing_sessions.router,
     accounts.router,
     audit.router,
 ]

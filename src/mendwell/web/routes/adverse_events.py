@@ -164,11 +164,21 @@ def _checklist_page(
 
 
 @router.get("/clients/{client_id}/adverse-events/checklist")
-def checklist_form(request: Request, db: Db, principal: Recorder, client_id: int) -> Response:
+def checklist_form(
+    request: Request,
+    db: Db,
+    principal: Recorder,
+    client_id: int,
+    dosing_session_id: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """The at-session checklist; opened from a dosing session, the events are linked to it."""
     ctx = action_context(request, db, principal)
     client = get_visible_client(db, principal.actor, client_id)
     ctx.require(Permission.ADVERSE_EVENT_RECORD, client.site_id)
     values = _capture_defaults(db, client, ctx.now)
+    if dosing_session_id is not None:
+        values["dosing_session_id"] = dosing_session_id
+        values["context"] = f"Dosing session {dosing_session_id}"
     return _checklist_page(request, db, principal, client, values, {})
 
 
@@ -185,6 +195,11 @@ def record_checklist(request: Request, db: Db, principal: Recorder, client_id: i
         client = get_visible_client(db, principal.actor, client_id)
         return _checklist_page(
             request, db, principal, client, values, errors_by_field(exc.errors), 422
+        )
+    if data.dosing_session_id is not None:
+        return RedirectResponse(
+            f"/sessions/{data.dosing_session_id}?recorded={len(events)}#adverse-events",
+            status_code=303,
         )
     return RedirectResponse(
         f"/clients/{client_id}/adverse-events?recorded={len(events)}", status_code=303

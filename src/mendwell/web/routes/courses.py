@@ -41,6 +41,7 @@ from mendwell.queries.courses import (
     visit_history,
 )
 from mendwell.queries.dosing_gate import dosing_visit
+from mendwell.queries.dosing_sessions import visit_session_context
 from mendwell.queries.scope import get_visible_client
 from mendwell.schemas.common import parse
 from mendwell.schemas.courses import (
@@ -218,6 +219,7 @@ def _visit_page(
             "people": users_by_id(db, {h.changed_by_id for h in history}),
             "mail_on": mail_enabled(request.app.state.settings),
             "new_link": new_link,
+            **visit_session_context(db, row.visit),
             **feedback.context(),
         },
         status_code=feedback.status_code,
@@ -546,6 +548,7 @@ def _gate_page(
             "overrides": overrides,
             "people": users_by_id(db, {c.checked_by_id for c in checks}),
             "open": visit.status in OPEN,
+            **visit_session_context(db, visit),
             **feedback.context(),
         },
         status_code=feedback.status_code,
