@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
 from statistics import mean
 
 import pytest
 
-from mendwell.bootstrap import open_database
-from mendwell.demo import build_demo
+from demo.conftest import TODAY
 from mendwell.queries.measures import recompute
-from mendwell.store import migrate
-from mendwell.store.db import make_engine
 from mendwell.store.models import Client, MeasureSubmission, SafetyAlert, SelfReportLink, User
-from support import world as test_world
-
-TODAY = date(2026, 3, 2)
-
-
-@pytest.fixture
-def demo_db(fresh_url, tmp_path):  # type: ignore[no-untyped-def]
-    engine = make_engine(fresh_url)
-    migrate.upgrade(engine)
-    database = open_database(test_world.test_settings(fresh_url, str(tmp_path)), engine=engine)
-    build_demo(database, today=TODAY)
-    yield database
-    engine.dispose()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

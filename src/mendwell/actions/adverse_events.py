@@ -27,8 +27,9 @@ from mendwell.actions.errors import (
 from mendwell.clinical.sessions import adverse_events as rules
 from mendwell.clinical.sessions.jurisdiction import load_jurisdiction_sessions
 from mendwell.permissions import Permission, Role
-from mendwell.queries.adverse_events import event_visibility, get_visible_event, site_today
+from mendwell.queries.adverse_events import event_visibility, get_visible_event
 from mendwell.queries.scope import get_visible_client
+from mendwell.queries.site_calendar import site_today
 from mendwell.schemas.adverse_events import (
     AdverseEventFields,
     AdverseEventUpdate,

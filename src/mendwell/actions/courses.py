@@ -40,11 +40,10 @@ from mendwell.queries.courses import (
     get_visible_course,
     protocol_of,
     shipped_text,
-    site_instant,
-    site_today,
 )
 from mendwell.queries.dosing_gate import dosing_visit, gate_facts
 from mendwell.queries.scope import get_visible_client
+from mendwell.queries.site_calendar import site_instant, site_today
 from mendwell.schemas.clients import StatusChange
 from mendwell.schemas.courses import (
     ConsentInput,

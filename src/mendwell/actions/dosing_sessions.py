@@ -48,7 +48,7 @@ from mendwell.clinical.sessions.observations import shipped_observations
 from mendwell.clinical.sessions.rules import DosingRules
 from mendwell.clinical.sessions.snapshot import rules_to_json
 from mendwell.permissions import Permission
-from mendwell.queries.courses import protocol_of, site_today
+from mendwell.queries.courses import protocol_of
 from mendwell.queries.scope import get_visible_client
 from mendwell.queries.session_records import (
     COSIGNED,
@@ -57,6 +57,7 @@ from mendwell.queries.session_records import (
     SIGNED,
     administration_of,
     checklist_status,
+    first_session_on,
     get_visible_session,
     initial_dose,
     reading_of,
@@ -65,6 +66,7 @@ from mendwell.queries.session_records import (
     staffing_json,
     staffing_report,
 )
+from mendwell.queries.site_calendar import site_today
 from mendwell.schemas.courses import VisitCompletion
 from mendwell.schemas.dosing_sessions import (
     AddendumInput,
@@ -913,7 +915,7 @@ def record_discharge(ctx: ActionContext, session_id: int, data: DischargeInput) 
             DischargeRecord(at, data.criteria, data.release_to, data.released_to_name),
             session_start=session.started_at,
             administrations=[administration_of(a, names) for a in session.administrations],
-            initial_session_on=_first_session_on(ctx, session),
+            initial_session_on=first_session_on(ctx.db, session, _site(ctx, session.site_id)),
         )
     except ValueError as exc:
         raise InvalidInput.single("criteria", str(exc)) from exc
@@ -951,22 +953,6 @@ def record_discharge(ctx: ActionContext, session_id: int, data: DischargeInput) 
     if session.status == IN_PROGRESS:
         _close(ctx, session, at, session.version)
     return row
-
-
-def _first_session_on(ctx: ActionContext, session: DosingSession) -> Any:
-    """The date of the client's first session at this site (Oregon's later-session rows)."""
-    first = ctx.db.scalar(
-        select(DosingSession.started_at)
-        .where(
-            DosingSession.client_id == session.client_id,
-            DosingSession.site_id == session.site_id,
-            DosingSession.id != session.id,
-            DosingSession.started_at < session.started_at,
-        )
-        .order_by(DosingSession.started_at)
-        .limit(1)
-    )
-    return None if first is None else site_today(_site(ctx, session.site_id), first)
 
 
 def sign_session(ctx: ActionContext, session_id: int, data: SignInput) -> DosingSession:

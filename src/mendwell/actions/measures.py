@@ -40,6 +40,7 @@ from mendwell.clinical.instruments import (
 from mendwell.permissions import Permission
 from mendwell.queries import measures as q
 from mendwell.queries.scope import get_visible_client
+from mendwell.queries.site_calendar import site_today
 from mendwell.schemas.measures import AlertAcknowledge, Correction, LinkCreate, MeasureEntry
 from mendwell.security.tokens import new_token, token_hash
 from mendwell.settings import get_settings
@@ -194,7 +195,7 @@ def _clinician_entry(
 ) -> tuple[date, Scored]:
     """The date of a clinician's entry (today at the site unless given; never later) and its
     checked, scored answers."""
-    today = q.site_today(_site(ctx, client.site_id), ctx.now)
+    today = site_today(_site(ctx, client.site_id), ctx.now)
     administered_on = administered_on or today
     if administered_on > today:
         raise InvalidInput.single("administered_on", "cannot be in the future")
@@ -678,7 +679,7 @@ def submit_link(
         (r, _scored(client, r.instrument, merged[r.instrument.id], loc=(r.instrument.id,)))
         for r in resolved_all
     ]
-    today = q.site_today(_site(ctx, link.site_id), ctx.now)
+    today = site_today(_site(ctx, link.site_id), ctx.now)
     try:
         with writes_allowed(ctx.db):
             link.saved_answers = merged

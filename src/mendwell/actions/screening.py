@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -41,6 +40,7 @@ from mendwell.clinical.screening import (
 from mendwell.permissions import Permission
 from mendwell.queries.scope import get_visible_client
 from mendwell.queries.screening import signed_content, visible_screening
+from mendwell.queries.site_calendar import site_today
 from mendwell.schemas.clients import StatusChange
 from mendwell.schemas.screening import (
     NO_JURISDICTION,
@@ -88,11 +88,6 @@ class ReauthenticationFailed(InvalidInput):
 
     def __init__(self, message: str) -> None:
         super().__init__([FieldError(("password",), message)])
-
-
-def site_today(site: Site, now: datetime) -> date:
-    """The calendar day at the site: clinical dates are local dates."""
-    return now.astimezone(ZoneInfo(site.timezone)).date()
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from mendwell.clinical.sessions.adverse_events import (
 )
 from mendwell.permissions import Permission
 from mendwell.queries.scope import client_visibility
+from mendwell.queries.site_calendar import site_today
 from mendwell.schemas.adverse_events import (
     STATUSES,
     SUBSTANCES,
@@ -40,11 +41,6 @@ from mendwell.store.models import AdverseEvent, AdverseEventAlert, Client, Site
 
 RUNNING = ("pending", "due-today", "overdue")
 M = TypeVar("M", bound=BaseModel)
-
-
-def site_today(site: Site, now: datetime) -> date:
-    """The calendar date at the site (clocks count calendar days where the event is handled)."""
-    return now.astimezone(ZoneInfo(site.timezone)).date()
 
 
 def event_visibility(db: Session, actor: Actor) -> ColumnElement[bool]:

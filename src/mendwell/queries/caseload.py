@@ -20,9 +20,9 @@ from mendwell.queries.courses import (
     protocol_of,
     rated_visit,
     self_report_instruments,
-    site_today,
 )
 from mendwell.queries.scope import client_visibility
+from mendwell.queries.site_calendar import site_today
 from mendwell.security.tokens import token_hash
 from mendwell.store.models import (
     CalendarFeedToken,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 from functools import cache, lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -39,16 +38,6 @@ from mendwell.store.models import (
     User,
     VisitChange,
 )
-
-
-def site_today(site: Site, now: datetime) -> date:
-    """The calendar date at the site at ``now``."""
-    return now.astimezone(ZoneInfo(site.timezone)).date()
-
-
-def site_instant(site: Site, day: date, at: time) -> datetime:
-    """The UTC instant of a local date and time at the site."""
-    return datetime.combine(day, at, ZoneInfo(site.timezone)).astimezone(UTC)
 
 
 @lru_cache(maxsize=64)

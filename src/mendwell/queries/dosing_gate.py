@@ -32,7 +32,8 @@ from mendwell.clinical.protocols.gating import (
 from mendwell.clinical.protocols.schema import Protocol
 from mendwell.queries import course_facts
 from mendwell.queries.course_facts import ScreeningFacts
-from mendwell.queries.courses import protocol_of, site_today
+from mendwell.queries.courses import protocol_of
+from mendwell.queries.site_calendar import site_today
 from mendwell.store.models import (
     Consent,
     Course,

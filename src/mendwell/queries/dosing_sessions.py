@@ -9,7 +9,7 @@ everything that happened, in time order with who did it, for the printed record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +34,7 @@ from mendwell.clinical.sessions.staffing import StaffingReport
 from mendwell.clinical.sessions.vitals import DueReading
 from mendwell.clinical.validation import citations
 from mendwell.permissions import Permission
-from mendwell.queries.adverse_events import events_for_session, site_today
+from mendwell.queries.adverse_events import events_for_session
 from mendwell.queries.scope import client_visibility
 from mendwell.queries.session_records import (
     COSIGNED,
@@ -44,6 +44,7 @@ from mendwell.queries.session_records import (
     ChecklistItemStatus,
     administration_of,
     checklist_status,
+    first_session_on,
     get_visible_session,
     initial_dose,
     rules_of,
@@ -416,22 +417,6 @@ def _vitals(session: DosingSession, rules: SessionRules, now: datetime) -> Vital
     )
 
 
-def _first_session_on(db: Session, session: DosingSession, site: Site) -> date | None:
-    """The site-calendar date of the client's first session at this site, if an earlier one
-    exists (Oregon's later-session minimum); as the discharge action reads it."""
-    earlier = db.scalar(
-        select(DosingSession.started_at)
-        .where(
-            DosingSession.client_id == session.client_id,
-            DosingSession.site_id == session.site_id,
-            DosingSession.started_at < session.started_at,
-        )
-        .order_by(DosingSession.started_at)
-        .limit(1)
-    )
-    return site_today(site, earlier) if earlier else None
-
-
 def _duration(
     db: Session,
     session: DosingSession,
@@ -447,7 +432,7 @@ def _duration(
             rules,
             doses,
             session_on=session.started_at.date(),
-            initial_session_on=_first_session_on(db, session, site),
+            initial_session_on=first_session_on(db, session, site),
         )
     except OutsideDurationTable as exc:
         return DurationView(elapsed, None, None, (), None, str(exc))

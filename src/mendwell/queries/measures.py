@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -37,7 +36,6 @@ from mendwell.store.models import (
     MeasureSubmission,
     SafetyAlert,
     SelfReportLink,
-    Site,
 )
 
 # --- instruments ------------------------------------------------------------------------------
@@ -276,11 +274,6 @@ def progress(
 def dosing_dates_for(db: Session, client_id: int) -> list[date]:
     """Dates of the client's dosing sessions (in the site's calendar), marked on progress charts."""
     return session_dates(db, client_id)
-
-
-def site_today(site: Site, now: datetime) -> date:
-    """The calendar date at the site."""
-    return now.astimezone(ZoneInfo(site.timezone)).date()
 
 
 # --- alerts -----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from mendwell.actions.context import Actor
 from mendwell.actions.errors import FieldError, InvalidInput
-from mendwell.analytics.dataset import OutcomeRecord
+from mendwell.analytics.dataset import COLUMNS, OutcomeRecord
 from mendwell.analytics.outcome_report import SINGLE_GROUP
 from mendwell.analytics.summaries import wilson_interval
 from mendwell.clinical.courses import VisitStatus
@@ -415,22 +415,8 @@ def _adverse_events(db: Session, selected: list[_Course], today: date) -> list[A
 
 # --- the de-identified CSV -------------------------------------------------------------------
 
-CSV_COLUMNS = (
-    "subject",
-    "site",
-    "protocol",
-    "substance",
-    "arm",
-    "visit",
-    "visit_order",
-    "instrument",
-    "total",
-    "baseline",
-    "change",
-    "diagnosis",
-    "baseline_diagnosis",
-    "is_baseline",
-)
+# The analysis dataset's columns, with the course's pseudonym for the client and no calendar date.
+CSV_COLUMNS = ("subject", *(c for c in COLUMNS if c not in {"client", "assessed"}))
 
 
 def safe_cell(value: object) -> str:

@@ -25,6 +25,7 @@ from mendwell.clinical.sessions.rules import PreDoseItem
 from mendwell.clinical.sessions.snapshot import rules_from_json
 from mendwell.clinical.sessions.staffing import Presence, StaffingReport, check_staffing
 from mendwell.queries.scope import client_visibility
+from mendwell.queries.site_calendar import site_today
 from mendwell.store.models import (
     Client,
     DoseAdministration,
@@ -380,3 +381,20 @@ def session_out(db: Session, session: DosingSession, now: datetime) -> dict[str,
             for a in session.addenda
         ],
     }
+
+
+def first_session_on(db: Session, session: DosingSession, site: Site) -> date | None:
+    """The site-calendar date of the client's first session at this site, when this session is a
+    later one (Oregon's minimum durations differ for later sessions)."""
+    earlier = db.scalar(
+        select(DosingSession.started_at)
+        .where(
+            DosingSession.client_id == session.client_id,
+            DosingSession.site_id == session.site_id,
+            DosingSession.id != session.id,
+            DosingSession.started_at < session.started_at,
+        )
+        .order_by(DosingSession.started_at)
+        .limit(1)
+    )
+    return site_today(site, earlier) if earlier else None

@@ -14,9 +14,9 @@ from mendwell.queries.adverse_events import (
     event_out,
     filter_from_params,
     search_events,
-    site_today,
 )
 from mendwell.queries.scope import get_visible_client
+from mendwell.queries.site_calendar import site_today
 from mendwell.schemas.adverse_events import (
     AdverseEventCreate,
     AdverseEventFields,

@@ -17,11 +17,11 @@ from mendwell.queries.courses import (
     course_query,
     in_window,
     protocol_of,
-    site_today,
     visible_visits,
     visit_measures,
 )
 from mendwell.queries.scope import get_visible_client
+from mendwell.queries.site_calendar import site_today
 from mendwell.schemas.common import parse
 from mendwell.schemas.courses import (
     ApiEnrolInput,

@@ -14,6 +14,7 @@ from mendwell.clinical.instruments import ScoreResult, ScoringOptions
 from mendwell.permissions import Permission
 from mendwell.queries import measures as q
 from mendwell.queries.scope import get_visible_client
+from mendwell.queries.site_calendar import site_today
 from mendwell.schemas.common import field_errors, parse
 from mendwell.schemas.measures import (
     AlertAcknowledge,
@@ -149,7 +150,7 @@ def _entered(
 ) -> SubmissionOut:  # type: ignore[type-arg]
     ctx = action_context(request, db, principal)
     client = get_visible_client(db, principal.actor, client_id)
-    today = q.site_today(client.site, ctx.now)
+    today = site_today(client.site, ctx.now)
     data = parse(MeasureEntry, payload, context={"today": today})
     sub = actions.enter_measure(ctx, client_id, data, as_rater=as_rater)
     return submission_out(sub, set())
@@ -197,7 +198,7 @@ def correct_measure(
     Correcting a version that is no longer the latest is a 409."""
     ctx = action_context(request, db, principal)
     client = get_visible_client(db, principal.actor, client_id)
-    data = parse(Correction, payload, context={"today": q.site_today(client.site, ctx.now)})
+    data = parse(Correction, payload, context={"today": site_today(client.site, ctx.now)})
     sub = actions.correct_submission(ctx, client_id, submission_id, data)
     return submission_out(sub, set())
 

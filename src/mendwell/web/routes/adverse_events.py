@@ -34,9 +34,9 @@ from mendwell.queries.adverse_events import (
     open_alerts,
     running_clocks,
     search_events,
-    site_today,
 )
 from mendwell.queries.scope import get_visible_client
+from mendwell.queries.site_calendar import site_today
 from mendwell.schemas.adverse_events import (
     OREGON_NATURES,
     STATUSES,

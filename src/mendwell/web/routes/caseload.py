@@ -33,9 +33,9 @@ from mendwell.queries.courses import (
     client_courses,
     protocol_choices,
     protocol_of,
-    site_today,
     visible_visits,
 )
+from mendwell.queries.site_calendar import site_today
 from mendwell.store.models import CalendarFeedToken, Site
 from mendwell.web.access import Db, Principal, action_context, public, requires
 from mendwell.web.extensions import (

@@ -35,7 +35,6 @@ from mendwell.queries.courses import (
     protocol_choices,
     protocol_of,
     schedule_rows,
-    site_today,
     users_by_id,
     visible_visits,
     visit_history,
@@ -43,6 +42,7 @@ from mendwell.queries.courses import (
 from mendwell.queries.dosing_gate import dosing_visit
 from mendwell.queries.dosing_sessions import visit_session_context
 from mendwell.queries.scope import get_visible_client
+from mendwell.queries.site_calendar import site_today
 from mendwell.schemas.common import parse
 from mendwell.schemas.courses import (
     ConsentInput,

@@ -18,6 +18,7 @@ from mendwell.permissions import Permission
 from mendwell.queries import measures as q
 from mendwell.queries.clients import facilitators_by_id
 from mendwell.queries.scope import get_visible_client
+from mendwell.queries.site_calendar import site_today
 from mendwell.schemas.common import parse
 from mendwell.schemas.measures import (
     MAX_INSTRUMENT_FILE_CHARS,
@@ -239,7 +240,7 @@ def _entry_page(
             "values": values or {},
             "errors": errors,
             "problems": problem_list([instrument], errors, {}) if instrument else [],
-            "today": q.site_today(_site(db, client), action_context(request, db, principal).now),
+            "today": site_today(_site(db, client), action_context(request, db, principal).now),
         },
         status_code=status_code,
     )
@@ -284,7 +285,7 @@ def _enter(
                 "answers": answers,
                 "administered_on": form.get("administered_on") or None,
             },
-            context={"today": q.site_today(_site(db, client), ctx.now)},
+            context={"today": site_today(_site(db, client), ctx.now)},
         )
         sub = actions.enter_measure(ctx, client_id, data, as_rater=as_rater)
     except InvalidInput as exc:
@@ -472,7 +473,7 @@ def _correct(
                 "reason": reason,
                 "administered_on": form.get("administered_on") or None,
             },
-            context={"today": q.site_today(_site(db, client), ctx.now)},
+            context={"today": site_today(_site(db, client), ctx.now)},
         )
         new = actions.correct_submission(ctx, client_id, submission_id, data, as_rater=as_rater)
     except (InvalidInput, Conflict) as exc:

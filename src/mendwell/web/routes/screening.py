@@ -37,6 +37,7 @@ from mendwell.queries.screening import (
     stored_evaluation,
     visible_screening,
 )
+from mendwell.queries.site_calendar import site_today
 from mendwell.schemas.common import parse
 from mendwell.schemas.screening import (
     DECISION_LABELS,
@@ -99,7 +100,7 @@ def _base(site: Site, **extra: Any) -> dict[str, Any]:
 
 
 def _today(site: Site, request: Request) -> date:
-    return screening_actions.site_today(site, request.app.state.clock.now())
+    return site_today(site, request.app.state.clock.now())
 
 
 def _oregon_applies(values: dict[str, Any], site: Site, evaluation: Evaluation | None) -> bool:
