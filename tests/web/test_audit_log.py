@@ -113,3 +113,16 @@ def test_role_changes_and_logins_are_audited(app, database, world) -> None:  # t
     assert role[-1].username == "admin"
     failures = [e for e in events if e.action == "login" and e.outcome == "failure"]
     assert failures[-1].username == "bob"
+
+
+def test_bad_date_filters_name_the_field(app, world) -> None:  # type: ignore[no-untyped-def]
+    admin = _make_history(app, world)
+    page = admin.get("/admin/audit?since=2026-02-30")
+    assert page.status_code == 422
+    assert "must be a date as YYYY-MM-DD" in page.text
+    backwards = admin.get("/admin/audit?since=2026-02-01&until=2026-01-01")
+    assert backwards.status_code == 422
+    assert "cannot be before the start of the range" in backwards.text
+    export = admin.get("/admin/audit.csv?until=soon")
+    assert export.status_code == 422
+    assert "until" in export.text

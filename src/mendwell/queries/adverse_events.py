@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Text, and_, cast, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from mendwell.actions.context import Actor
-from mendwell.actions.errors import FieldError, InvalidInput, NotFound
+from mendwell.actions.errors import NotFound
 from mendwell.clinical.sessions.adverse_events import (
     AdverseEventVocabulary,
     ClockDue,
@@ -27,6 +27,7 @@ from mendwell.clinical.sessions.adverse_events import (
     clock_statuses,
 )
 from mendwell.permissions import Permission
+from mendwell.queries.params import ParamReader
 from mendwell.queries.scope import client_visibility
 from mendwell.queries.site_calendar import site_today
 from mendwell.schemas.adverse_events import (
@@ -117,55 +118,26 @@ def filter_from_params(
     params: Mapping[str, str | None], vocabulary: AdverseEventVocabulary, *, page: int = 1
 ) -> EventFilter:
     """Listing filters from query parameters; a bad value raises InvalidInput naming it."""
-    problems: list[FieldError] = []
-
-    def value(name: str) -> str | None:
-        raw = params.get(name)
-        return raw.strip() if raw and raw.strip() else None
-
-    def choice(name: str, allowed: Mapping[str, Any] | set[str]) -> str | None:
-        raw = value(name)
-        if raw is not None and raw not in allowed:
-            problems.append(FieldError((name,), f"must be one of {', '.join(sorted(allowed))}"))
-            return None
-        return raw
-
-    def number(name: str, low: int, high: int) -> int | None:
-        raw = value(name)
-        if raw is None:
-            return None
-        if not raw.isdigit() or not low <= int(raw) <= high:
-            problems.append(FieldError((name,), f"must be a whole number from {low} to {high}"))
-            return None
-        return int(raw)
-
-    def day(name: str) -> date | None:
-        raw = value(name)
-        if raw is None:
-            return None
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            problems.append(FieldError((name,), "must be a date as YYYY-MM-DD"))
-            return None
-
-    serious = choice("serious", {"yes", "no"})
-    f = EventFilter(
-        substance=choice("substance", SUBSTANCES),
-        grade=number("grade", 1, 5),
+    read = ParamReader(params)
+    serious = read.choice("serious", {"yes", "no"})
+    substance = read.choice("substance", set(SUBSTANCES))
+    grade = read.whole("grade", 1, 5)
+    special_interest = read.choice("special_interest", {s.id for s in vocabulary.special_interest})
+    site_id = read.whole("site_id", 1, 2**31 - 1)
+    since, until = read.date_range("since", "until")
+    status = read.choice("status", set(STATUSES))
+    read.done()
+    return EventFilter(
+        substance=substance,
+        grade=grade,
         serious=None if serious is None else serious == "yes",
-        special_interest=choice("special_interest", {s.id for s in vocabulary.special_interest}),
-        site_id=number("site_id", 1, 2**31 - 1),
-        since=day("since"),
-        until=day("until"),
-        status=choice("status", STATUSES),
+        special_interest=special_interest,
+        site_id=site_id,
+        since=since,
+        until=until,
+        status=status,
         page=page,
     )
-    if f.since and f.until and f.until < f.since:
-        problems.append(FieldError(("until",), "cannot be before the start of the range"))
-    if problems:
-        raise InvalidInput(problems)
-    return f
 
 
 def _onset_between(

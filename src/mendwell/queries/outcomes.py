@@ -25,7 +25,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mendwell.actions.context import Actor
-from mendwell.actions.errors import FieldError, InvalidInput
 from mendwell.analytics.dataset import COLUMNS, OutcomeRecord
 from mendwell.analytics.outcome_report import SINGLE_GROUP
 from mendwell.analytics.summaries import wilson_interval
@@ -35,6 +34,7 @@ from mendwell.clinical.protocols.schema import Protocol
 from mendwell.permissions import Permission
 from mendwell.queries.courses import protocol_of, visit_measures
 from mendwell.queries.measures import _is_current
+from mendwell.queries.params import ParamReader
 from mendwell.store.models import (
     AdverseEvent,
     Course,
@@ -90,52 +90,30 @@ def filter_choices(db: Session, actor: Actor) -> FilterChoices:
 
 def filter_from_params(params: Mapping[str, str | None], choices: FilterChoices) -> OutcomeFilter:
     """The page's filters from query parameters; a bad value raises InvalidInput naming it."""
-    problems: list[FieldError] = []
-
-    def value(name: str) -> str | None:
-        raw = params.get(name)
-        return raw.strip() if raw and raw.strip() else None
-
-    def one_of(name: str, allowed: list[str]) -> str | None:
-        raw = value(name)
-        if raw is not None and raw not in allowed:
-            problems.append(FieldError((name,), f"must be one of {', '.join(allowed) or '(none)'}"))
-            return None
-        return raw
-
-    def day(name: str) -> date | None:
-        raw = value(name)
-        if raw is None:
-            return None
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            problems.append(FieldError((name,), "must be a date as YYYY-MM-DD"))
-            return None
-
-    instrument = one_of("instrument", list(INSTRUMENTS)) or "pcl5"
-    site = value("site")
+    read = ParamReader(params)
+    instrument = read.choice("instrument", list(INSTRUMENTS)) or "pcl5"
+    site = read.text("site")
     site_id = None
     if site is not None:
         allowed = {str(i): i for i, _ in choices.sites}
         if site not in allowed:
-            problems.append(FieldError(("site",), "must be one of the sites you may analyse"))
+            read.problem("site", "must be one of the sites you may analyse")
         else:
             site_id = allowed[site]
-    f = OutcomeFilter(
+    protocol = read.choice("protocol", [p for p, _ in choices.protocols])
+    substance = read.choice("substance", list(choices.substances))
+    since, until = read.date_range("from", "to")
+    reference_arm = read.text("reference")
+    read.done()
+    return OutcomeFilter(
         instrument=instrument,
         site_id=site_id,
-        protocol=one_of("protocol", [p for p, _ in choices.protocols]),
-        substance=one_of("substance", choices.substances),
-        since=day("from"),
-        until=day("to"),
-        reference_arm=value("reference"),
+        protocol=protocol,
+        substance=substance,
+        since=since,
+        until=until,
+        reference_arm=reference_arm,
     )
-    if f.since and f.until and f.until < f.since:
-        problems.append(FieldError(("to",), "cannot be before the start of the range"))
-    if problems:
-        raise InvalidInput(problems)
-    return f
 
 
 @dataclass(frozen=True)

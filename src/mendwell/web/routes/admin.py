@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -17,6 +16,7 @@ from mendwell.actions.context import ActionContext
 from mendwell.actions.errors import Conflict, FieldError, InvalidInput
 from mendwell.permissions import Permission, Role
 from mendwell.queries.audit import SORTABLE, AuditFilter, audit_csv, client_codes, search_audit
+from mendwell.queries.params import ParamReader
 from mendwell.schemas.accounts import JURISDICTIONS, SiteCreate, SiteUpdate, UserCreate
 from mendwell.schemas.common import parse
 from mendwell.store.models import RoleAssignment, Site, User
@@ -316,32 +316,26 @@ def update_site(request: Request, db: Db, principal: SiteAdmin, site_id: int) ->
 # --- audit -----------------------------------------------------------------------------------
 
 
-def _date_param(name: str, raw: str | None, errors: dict[str, str]) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = "must be a date as YYYY-MM-DD"
-        return None
-
-
 def _audit_filter(
-    params: dict[str, str | None], page: int, default_order: str, errors: dict[str, str]
-) -> AuditFilter:
-    sort = params.get("sort") or "occurred_at"
-    return AuditFilter(
-        username=params.get("username") or None,
-        client=params.get("client") or None,
-        entity_type=params.get("entity_type") or None,
-        action=params.get("action") or None,
-        outcome=params.get("outcome") or None,
-        since=_date_param("since", params.get("since"), errors),
-        until=_date_param("until", params.get("until"), errors),
+    params: dict[str, str | None], page: int, default_order: str
+) -> tuple[AuditFilter, list[FieldError]]:
+    """The audit log's filters, and any bad values (the log still shows, filtered by the rest)."""
+    read = ParamReader(params)
+    sort = read.text("sort") or "occurred_at"
+    since, until = read.date_range("since", "until")
+    audit_filter = AuditFilter(
+        username=read.text("username"),
+        client=read.text("client"),
+        entity_type=read.text("entity_type"),
+        action=read.text("action"),
+        outcome=read.text("outcome"),
+        since=since,
+        until=until,
         sort=sort if sort in SORTABLE else "occurred_at",
-        descending=(params.get("order") or default_order) != "asc",
+        descending=(read.text("order") or default_order) != "asc",
         page=page,
     )
+    return audit_filter, read.problems
 
 
 AUDIT_PARAMS = (
@@ -365,8 +359,8 @@ def _params(request: Request) -> dict[str, str | None]:
 def audit_log(
     request: Request, db: Db, principal: AuditReader, page: Annotated[int, Query(ge=1)] = 1
 ) -> Response:
-    errors: dict[str, str] = {}
-    f = _audit_filter(_params(request), page, "desc", errors)
+    f, problems = _audit_filter(_params(request), page, "desc")
+    errors = errors_by_field(problems)
     rows, total = search_audit(db, principal.actor, f)
     return render(
         request,
@@ -387,10 +381,9 @@ def audit_log(
 
 @router.get("/audit.csv")
 def audit_export(request: Request, db: Db, principal: AuditExporter) -> Response:
-    errors: dict[str, str] = {}
-    f = _audit_filter(_params(request), 1, "asc", errors)
-    if errors:
-        raise InvalidInput([FieldError((k,), v) for k, v in errors.items()])
+    f, problems = _audit_filter(_params(request), 1, "asc")
+    if problems:
+        raise InvalidInput(problems)
     ctx = action_context(request, db, principal)
     text, count = audit_csv(db, principal.actor, f)
     audit_actions.record(
