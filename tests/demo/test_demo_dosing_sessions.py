@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from demo.conftest import TODAY
+from mendwell.bootstrap import open_database
 from mendwell.clinical.courses import VisitStatus
+from mendwell.demo import build_demo
 from mendwell.queries.measures import dosing_dates_for
-from mendwell.store.models import AdverseEvent, CourseVisit, DosingSession, User
+from mendwell.store import migrate
+from mendwell.store.db import make_engine
+from mendwell.store.models import (
+    AdverseEvent,
+    CourseVisit,
+    DosingSession,
+    TimelineEntry,
+    User,
+    VitalReading,
+)
+from support import world as test_world
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -54,3 +68,26 @@ def test_alice_has_a_session_running_this_morning(demo_db) -> None:  # type: ign
         assert live.started_at.date() == TODAY
         assert live.administrations
         assert live.readings
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_demo_built_now_has_no_session_record_in_the_future(fresh_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(fresh_url)
+    migrate.upgrade(engine)
+    database = open_database(test_world.test_settings(fresh_url, str(tmp_path)), engine=engine)
+    build_demo(database)  # for the real today, at whatever time the suite runs
+    built = datetime.now(UTC)
+    with database.sessionmaker() as db:
+        [live] = db.scalars(select(DosingSession).where(DosingSession.status == "in_progress"))
+        latest = [
+            live.started_at,
+            db.scalar(
+                select(func.max(VitalReading.taken_at)).where(VitalReading.session_id == live.id)
+            ),
+            db.scalar(
+                select(func.max(TimelineEntry.at)).where(TimelineEntry.session_id == live.id)
+            ),
+        ]
+    engine.dispose()
+    assert all(t is not None and t <= built for t in latest), latest
+    assert built - live.started_at <= timedelta(hours=3)

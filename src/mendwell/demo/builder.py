@@ -37,6 +37,9 @@ class DemoContext:
     rng: random.Random
     today: date
     audit_key: bytes
+    # The moment the demo is built, when it is built for the real today (not a given date): the
+    # session left running ends its record here rather than in the future.
+    built_at: datetime | None = None
     org: Organisation | None = None
     sites: dict[str, Site] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
@@ -85,6 +88,7 @@ class DemoSummary:
 
 def build_demo(database: Database, *, seed: int = 2026, today: date | None = None) -> DemoSummary:
     """Fill an empty, migrated database with the demo organisation."""
+    built_at = None if today else Clock().now()
     today = today or Clock().now().date()
     with transaction(database.sessionmaker) as db:
         ctx = DemoContext(
@@ -93,6 +97,7 @@ def build_demo(database: Database, *, seed: int = 2026, today: date | None = Non
             rng=random.Random(seed),
             today=today,
             audit_key=database.audit_key,
+            built_at=built_at,
         )
         for step in DEMO_STEPS:
             step(ctx)

@@ -55,6 +55,9 @@ ACKNOWLEDGEMENTS = (
 )
 
 
+MORNING_START = 8 * 60 + 30
+
+
 def local_time(tz: str, day: date, minute_of_day: int) -> datetime:
     hour, minute = divmod(minute_of_day, 60)
     return datetime.combine(day, time(hour, minute), ZoneInfo(tz)).astimezone(UTC)
@@ -98,15 +101,17 @@ def hold_session(
     *,
     serial: int,
     until_minute: int | None = None,
+    start_minute: int = MORNING_START,
 ) -> DosingSession | None:
-    """Start and record a session on ``day`` at 08:30 site time; None if the gate refuses it.
+    """Start and record a session on ``day`` at ``start_minute`` (minutes after midnight, site
+    time; 08:30 by default); None if the gate refuses it.
 
     With ``until_minute`` the session is left running after that many minutes.
     """
     client = ctx.db.get(Client, course.client_id)
     assert client is not None
     site = next(s for s in ctx.sites.values() if s.id == course.site_id)
-    start = local_time(site.timezone, day, 8 * 60 + 30)
+    start = local_time(site.timezone, day, start_minute)
     second = SECOND[lead]
     try:
         session = sessions.start_session(
