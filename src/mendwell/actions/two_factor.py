@@ -74,17 +74,21 @@ def live_challenge(db: Session, token: str | None, now: datetime) -> SignInChall
     return challenge
 
 
-def setup_secret(db: Session, user_id: int, now: datetime) -> str | None:
-    """The secret a user is setting up (created on first sight), or None if they have one."""
+def _authenticator(db: Session, user_id: int, now: datetime) -> AuthenticatorSecret:
+    """The user's authenticator secret, created (unconfirmed) when they have none yet."""
     secret = authenticator_of(db, user_id)
-    if secret is not None and secret.confirmed_at is not None:
-        return None
     if secret is None:
         secret = AuthenticatorSecret(user_id=user_id, secret=totp.new_secret(), created_at=now)
         with writes_allowed(db):
             db.add(secret)
             db.flush()
-    return secret.secret
+    return secret
+
+
+def setup_secret(db: Session, user_id: int, now: datetime) -> str | None:
+    """The secret a user is setting up (created on first sight), or None if they have one."""
+    secret = _authenticator(db, user_id, now)
+    return None if secret.confirmed_at is not None else secret.secret
 
 
 @dataclass
@@ -140,16 +144,13 @@ def complete_sign_in(
     settings: Settings,
     audit_key: bytes,
     *,
-    token: str | None,
+    challenge: SignInChallenge,
     code: str,
     ip: str,
     user_agent: str | None,
     now: datetime,
 ) -> SecondFactorResult:
-    """Check the one-time code of a pending sign-in and open the session."""
-    challenge = live_challenge(db, token, now)
-    if challenge is None:
-        return SecondFactorResult(ok=False, expired=True)
+    """Check the one-time code of a pending (live) sign-in and open the session."""
     user = challenge.user
     actor = actor_for(user, ip)
     if is_throttled(db, settings, user.username, ip, now):
@@ -164,9 +165,7 @@ def complete_sign_in(
             detail={"step": "second factor"},
         )
         return SecondFactorResult(ok=False, throttled=True)
-    setup_secret(db, user.id, now)
-    secret = authenticator_of(db, user.id)
-    assert secret is not None
+    secret = _authenticator(db, user.id, now)
     setting_up = secret.confirmed_at is None
     method = _check_code(db, secret, code, now)
     if method is None:

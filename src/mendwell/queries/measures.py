@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from mendwell.actions.context import Actor
@@ -130,7 +130,8 @@ def resolve_instrument(
 # --- submissions ------------------------------------------------------------------------------
 
 
-def _is_current() -> object:
+def is_current() -> ColumnElement[bool]:
+    """Submissions that no later version corrects."""
     later = aliased(MeasureSubmission)
     return ~exists().where(later.corrects_id == MeasureSubmission.id)
 
@@ -141,7 +142,7 @@ def client_submissions(
     """A client's submissions, oldest first; ``current_only`` leaves out corrected versions."""
     query = select(MeasureSubmission).where(MeasureSubmission.client_id == client_id)
     if current_only:
-        query = query.where(_is_current())  # type: ignore[arg-type]
+        query = query.where(is_current())
     return list(db.scalars(query.order_by(MeasureSubmission.administered_on, MeasureSubmission.id)))
 
 

@@ -33,7 +33,7 @@ from mendwell.clinical.instruments import Instrument, get_instrument
 from mendwell.clinical.protocols.schema import Protocol
 from mendwell.permissions import Permission
 from mendwell.queries.courses import protocol_of, visit_measures
-from mendwell.queries.measures import _is_current
+from mendwell.queries.measures import is_current
 from mendwell.queries.params import ParamReader
 from mendwell.store.models import (
     AdverseEvent,
@@ -288,7 +288,7 @@ def _records(
             MeasureSubmission.client_id.in_(list(by_client)),
             MeasureSubmission.instrument_id == instrument.id,
             MeasureSubmission.total.is_not(None),
-            _is_current(),  # type: ignore[arg-type]
+            is_current(),
         )
         .order_by(MeasureSubmission.administered_on, MeasureSubmission.id)
     )

@@ -62,8 +62,9 @@ def code_submit(
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     state = request.app.state
-    token = request.cookies.get(challenge_cookie(request))
-    challenge = two_factor.live_challenge(db, token, state.clock.now())
+    challenge = two_factor.live_challenge(
+        db, request.cookies.get(challenge_cookie(request)), state.clock.now()
+    )
     if challenge is None:
         return RedirectResponse(EXPIRED, status_code=303)
     if not sign_in_form_valid(request, csrf_token):
@@ -74,7 +75,7 @@ def code_submit(
         db,
         state.settings,
         state.audit_key,
-        token=token,
+        challenge=challenge,
         code=code,
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
