@@ -31,6 +31,7 @@ from mendwell.analytics.summaries import wilson_interval
 from mendwell.clinical.courses import VisitStatus
 from mendwell.clinical.instruments import Instrument, get_instrument
 from mendwell.clinical.protocols.schema import Protocol
+from mendwell.clinical.sessions.adverse_events import GRADES
 from mendwell.permissions import Permission
 from mendwell.queries.courses import protocol_of, visit_measures
 from mendwell.queries.measures import is_current
@@ -47,7 +48,6 @@ from mendwell.store.models import (
 # The instruments the page offers: (id, name shown).
 INSTRUMENTS: dict[str, str] = {"pcl5": "PCL-5", "caps5-past-month": "CAPS-5 (past month)"}
 NO_ARM = "no arm"
-GRADES = (1, 2, 3, 4, 5)
 # A visit in one of these states was due, whatever its window.
 CLOSED = (VisitStatus.COMPLETED, VisitStatus.MISSED, VisitStatus.CANCELLED)
 

@@ -106,6 +106,10 @@ class ReportingClock(Sourced):
     days: int = Field(gt=0)
 
 
+# CTCAE v5 grades every adverse event 1 (mild) to 5 (death related to the event).
+GRADES = (1, 2, 3, 4, 5)
+
+
 class AdverseEventVocabulary(KnowledgeModel):
     id: str = Field(pattern=SLUG)
     version: str
@@ -124,7 +128,7 @@ class AdverseEventVocabulary(KnowledgeModel):
     @model_validator(mode="after")
     def _consistent(self) -> AdverseEventVocabulary:
         problems: list[str] = []
-        if sorted(g.grade for g in self.grades) != [1, 2, 3, 4, 5]:
+        if tuple(sorted(g.grade for g in self.grades)) != GRADES:
             problems.append("grades: each of grades 1 to 5 must appear once")
         extra = set(self.relatedness.suspected) - self.relatedness.ids()
         if extra:
@@ -230,7 +234,7 @@ def _check_codes(event: AdverseEvent, vocab: AdverseEventVocabulary) -> None:
                 raise AdverseEventError(
                     f"{name}: unknown value {value!r}; one of {', '.join(sorted(allowed))}"
                 )
-    if event.grade is not None and event.grade not in range(1, 6):
+    if event.grade is not None and event.grade not in GRADES:
         raise AdverseEventError(f"grade: {event.grade} is not a CTCAE grade (1 to 5)")
 
 
