@@ -222,13 +222,12 @@ def _raise_alert(
             raised_at=ctx.now,
         )
         ctx.db.add(alert)
-    audit.record(
+    audit.record_for(
         ctx,
+        event,
         action="create",
         entity_type="adverse_event_alert",
         entity_id=alert.id,
-        site_id=event.site_id,
-        client_id=event.client_id,
         changes={"reason": [None, reason], "adverse_event_id": [None, event.id]},
     )
 
@@ -253,13 +252,12 @@ def _insert(
             updated_at=ctx.now,
         )
         ctx.db.add(event)
-    audit.record(
+    audit.record_for(
         ctx,
+        event,
         action="create",
         entity_type=ENTITY,
         entity_id=event.id,
-        site_id=event.site_id,
-        client_id=event.client_id,
         changes=audit.diff(
             None, {k: v for k, v in snapshot(event).items() if v not in (None, [], {})}
         ),
@@ -358,13 +356,12 @@ def _audit_update(
 ) -> None:
     changes = audit.diff(before, snapshot(event))
     changes["version"] = [old_version, event.version]
-    audit.record(
+    audit.record_for(
         ctx,
+        event,
         action="update",
         entity_type=ENTITY,
         entity_id=event.id,
-        site_id=event.site_id,
-        client_id=event.client_id,
         changes=changes,
         **extra,
     )
@@ -428,13 +425,12 @@ def _add_record(
             **fields,
         )
         ctx.db.add(record)
-    audit.record(
+    audit.record_for(
         ctx,
+        event,
         action="create",
         entity_type=model.__tablename__,
         entity_id=record.id,
-        site_id=event.site_id,
-        client_id=event.client_id,
         changes=audit.diff(None, {"adverse_event_id": event.id, **fields}),
         detail=detail,
     )
@@ -568,13 +564,12 @@ def acknowledge_alert(
 def view_adverse_event(ctx: ActionContext, event_id: int) -> AdverseEvent:
     """Fetch a visible event and record that it was viewed."""
     event = get_visible_event(ctx.db, ctx.actor, event_id)
-    audit.record(
+    audit.record_for(
         ctx,
+        event,
         action="view",
         entity_type=ENTITY,
         entity_id=event.id,
-        site_id=event.site_id,
-        client_id=event.client_id,
     )
     return event
 

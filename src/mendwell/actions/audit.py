@@ -99,3 +99,17 @@ def record(ctx: ActionContext, *, action: str, entity_type: str, **fields: Any) 
         entity_type=entity_type,
         **fields,
     )
+
+
+def record_for(
+    ctx: ActionContext, row: Any, *, action: str, entity_type: str, **fields: Any
+) -> None:
+    """Audit an event about a client's record; the site and client are the row's."""
+    record(
+        ctx,
+        action=action,
+        entity_type=entity_type,
+        site_id=row.site_id,
+        client_id=row.client_id,
+        **fields,
+    )

@@ -132,20 +132,6 @@ class GateDecision:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def record_for(
-    ctx: ActionContext, row: Any, *, action: str, entity_type: str, **fields: Any
-) -> None:
-    """Audit an event about a client's record; the site and client are the row's."""
-    audit.record(
-        ctx,
-        action=action,
-        entity_type=entity_type,
-        site_id=row.site_id,
-        client_id=row.client_id,
-        **fields,
-    )
-
-
 def course_snapshot(course: Course) -> dict[str, Any]:
     return {
         "client_id": course.client_id,
@@ -330,7 +316,7 @@ def _audit_visit(
 ) -> None:
     changes = audit.diff(before, visit_snapshot(visit))
     changes["version"] = [old_version, visit.version]
-    record_for(
+    audit.record_for(
         ctx,
         visit,
         action=action,
@@ -367,7 +353,7 @@ def _after_outcome(ctx: ActionContext, course: Course, site: Site, protocol: Pro
             course.updated_at = ctx.now
         changes = audit.diff(before, course_snapshot(course))
         changes["version"] = [old_version, course.version]
-        record_for(
+        audit.record_for(
             ctx,
             course,
             action="complete",
@@ -568,7 +554,7 @@ def enrol(ctx: ActionContext, client_id: int, data: EnrolInput) -> Course:
                     reason=f"safety screening signed {signed_on.isoformat()}, before enrolment",
                 )
         _replan(course, protocol)
-    record_for(
+    audit.record_for(
         ctx,
         course,
         action="create",
@@ -584,7 +570,7 @@ def enrol(ctx: ActionContext, client_id: int, data: EnrolInput) -> Course:
 def view_course(ctx: ActionContext, course_id: int) -> Course:
     """A visible course, recording that it was viewed."""
     course = get_visible_course(ctx.db, ctx.actor, course_id)
-    record_for(
+    audit.record_for(
         ctx,
         course,
         action="view",
@@ -795,7 +781,7 @@ def withdraw(ctx: ActionContext, course_id: int, data: Withdrawal) -> Course:
         course.updated_at = ctx.now
     changes = audit.diff(before, course_snapshot(course))
     changes["version"] = [old_version, course.version]
-    record_for(
+    audit.record_for(
         ctx,
         course,
         action="withdraw",
@@ -849,7 +835,7 @@ def record_consent(ctx: ActionContext, course_id: int, data: ConsentInput) -> Co
             recorded_at=ctx.now,
         )
         ctx.db.add(consent)
-    record_for(
+    audit.record_for(
         ctx,
         course,
         action="create",
@@ -895,7 +881,7 @@ def withdraw_consent(
         consent.withdrawn_on = data.withdrawn_on
         consent.withdrawal_reason = data.reason
         consent.withdrawn_by_id = ctx.actor.user_id
-    record_for(
+    audit.record_for(
         ctx,
         consent,
         action="withdraw",
@@ -932,7 +918,7 @@ def record_pregnancy_test(
             recorded_at=ctx.now,
         )
         ctx.db.add(test)
-    record_for(
+    audit.record_for(
         ctx,
         course,
         action="create",
@@ -980,7 +966,7 @@ def override_condition(
             authorised_at=ctx.now,
         )
         ctx.db.add(row)
-    record_for(
+    audit.record_for(
         ctx,
         course,
         action="override",
@@ -1051,7 +1037,7 @@ def authorise_dosing(
             checked_at=ctx.now,
         )
         ctx.db.add(check)
-    record_for(
+    audit.record_for(
         ctx,
         course,
         action="gate_check",
@@ -1073,7 +1059,7 @@ def view_gate(ctx: ActionContext, course_id: int, visit_id: str) -> tuple[Course
     visit = dosing_visit(course, visit_id)
     facts = gate_facts(ctx.db, course, visit.visit_id, ctx.now)
     result = check_dosing_gate(facts.protocol, facts.state, today=facts.today, now=ctx.now)
-    record_for(
+    audit.record_for(
         ctx,
         course,
         action="view",

@@ -202,13 +202,12 @@ def _writing(ctx: ActionContext, session: DosingSession, expected: int | None) -
 def _audit_part(
     ctx: ActionContext, session: DosingSession, row: Any, values: dict[str, Any], **extra: Any
 ) -> None:
-    audit.record(
+    audit.record_for(
         ctx,
+        session,
         action="create",
         entity_type=row.__tablename__,
         entity_id=row.id,
-        site_id=session.site_id,
-        client_id=session.client_id,
         changes=audit.diff(None, {k: v for k, v in values.items() if v is not None}),
         detail={"dosing_session_id": session.id, **extra.pop("detail", {})},
         **extra,
@@ -250,13 +249,12 @@ def _audit_session(
     changes = audit.diff(before, snapshot(session))
     if old_version is not None:
         changes["version"] = [old_version, session.version]
-    audit.record(
+    audit.record_for(
         ctx,
+        session,
         action=action,
         entity_type=ENTITY,
         entity_id=session.id,
-        site_id=session.site_id,
-        client_id=session.client_id,
         changes=changes,
         **extra,
     )
@@ -322,13 +320,12 @@ def _site(ctx: ActionContext, site_id: int) -> Site:
 def view_session(ctx: ActionContext, session_id: int) -> DosingSession:
     """A session the actor may see (``session.view``); the access is audited."""
     session = _session(ctx, session_id, Permission.SESSION_VIEW)
-    audit.record(
+    audit.record_for(
         ctx,
+        session,
         action="view",
         entity_type=ENTITY,
         entity_id=session.id,
-        site_id=session.site_id,
-        client_id=session.client_id,
     )
     return session
 
@@ -490,13 +487,12 @@ def record_leaving(
         presence.left_at = at
         if data.note:
             presence.note = f"{presence.note}\n{data.note}" if presence.note else data.note
-    audit.record(
+    audit.record_for(
         ctx,
+        session,
         action="update",
         entity_type=SessionPresence.__tablename__,
         entity_id=presence.id,
-        site_id=session.site_id,
-        client_id=session.client_id,
         changes={"left_at": [None, audit.jsonable(at)]},
         detail={"dosing_session_id": session.id, "user_id": presence.user_id},
     )
@@ -789,13 +785,12 @@ def record_vitals(ctx: ActionContext, session_id: int, data: VitalsInput) -> Vit
                 raised_at=ctx.now,
             )
             ctx.db.add(flag)
-        audit.record(
+        audit.record_for(
             ctx,
+            session,
             action="create",
             entity_type=VitalAlert.__tablename__,
             entity_id=flag.id,
-            site_id=session.site_id,
-            client_id=session.client_id,
             changes={"alert": [None, alert.describe()]},
             detail={"dosing_session_id": session.id, "reading_id": row.id},
         )
@@ -817,13 +812,12 @@ def acknowledge_vital_alert(
         alert.acknowledged_at = ctx.now
         alert.acknowledged_by_id = ctx.actor.user_id
         alert.action_note = data.action_note
-    audit.record(
+    audit.record_for(
         ctx,
+        session,
         action="acknowledge",
         entity_type=VitalAlert.__tablename__,
         entity_id=alert.id,
-        site_id=session.site_id,
-        client_id=session.client_id,
         changes={
             "acknowledged_at": [None, audit.jsonable(ctx.now)],
             "action_note": [None, data.action_note],

@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from mendwell.actions import audit
 from mendwell.actions import measures as measure_actions
 from mendwell.actions.context import ActionContext, writes_allowed
-from mendwell.actions.courses import course_for, course_visit, record_for
+from mendwell.actions.courses import course_for, course_visit
 from mendwell.actions.errors import InvalidInput, Refused
 from mendwell.clinical.courses import OPEN
 from mendwell.mail import MailError, compose, send
@@ -102,7 +103,7 @@ def _create(
             emailed_at=ctx.now if email else None,
         )
         ctx.db.add(row)
-    record_for(
+    audit.record_for(
         ctx,
         row,
         action="create",

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from mendwell.actions import audit
 from mendwell.actions.clients import changes_since
 from mendwell.actions.context import ActionContext, writes_allowed
-from mendwell.actions.courses import course_for, course_visit, record_for, record_held
+from mendwell.actions.courses import course_for, course_visit, record_held
 from mendwell.actions.errors import Conflict, InvalidInput, NotFound, Refused
 from mendwell.clinical.courses import NOTE_KINDS, VisitStatus
 from mendwell.clinical.protocols.fidelity import check_fidelity
@@ -116,7 +116,7 @@ def save_note(ctx: ActionContext, course_id: int, visit_id: str, data: NoteInput
                 **values,
             )
             ctx.db.add(note)
-        record_for(
+        audit.record_for(
             ctx,
             note,
             action="create",
@@ -141,7 +141,7 @@ def save_note(ctx: ActionContext, course_id: int, visit_id: str, data: NoteInput
         ) from None
     changes = audit.diff(before, note_snapshot(note))
     changes["version"] = [old_version, note.version]
-    record_for(
+    audit.record_for(
         ctx,
         note,
         action="update",
@@ -169,7 +169,7 @@ def sign_note(
     old_version = note.version
     with writes_allowed(ctx.db):
         note.signed_at = ctx.now
-    record_for(
+    audit.record_for(
         ctx,
         note,
         action="sign",
@@ -198,7 +198,7 @@ def add_addendum(
             text=data.text,
         )
         ctx.db.add(addendum)
-    record_for(
+    audit.record_for(
         ctx,
         note,
         action="create",
@@ -217,7 +217,7 @@ def view_note(
     course, visit = _note_visit(ctx, course_id, visit_id, Permission.NOTE_VIEW)
     note = note_of(ctx, visit)
     if note is not None:
-        record_for(
+        audit.record_for(
             ctx,
             note,
             action="view",
