@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from argon2.low_level import Type
-from zxcvbn import zxcvbn
 
 # OWASP: m = 19 MiB, t = 2, p = 1 for Argon2id. Set explicitly so a library default change
 # cannot weaken them; changing these makes stored hashes "need rehash" at the next sign-in.
@@ -59,6 +58,9 @@ def password_problem(password: str, *, min_length: int, personal: Sequence[str] 
         return "must be at most 256 characters"
     if len(set(password)) < 4:
         return "is too repetitive"
+    # Imported here: its word lists take a while to load and only new passwords need them.
+    from zxcvbn import zxcvbn
+
     # zxcvbn's cost grows with length; the first 100 characters decide the estimate.
     words = [w for text in personal for w in re.split(r"[^\w]+", text.lower()) if w]
     estimate = zxcvbn(password[:100], user_inputs=[*words, "mendwell"])
